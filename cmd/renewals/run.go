@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/herts-msp/taxi-renewals/internal/config"
+	"github.com/herts-msp/taxi-renewals/internal/demo"
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/service"
+	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/web"
+)
+
+const usage = `usage: renewals <command> [flags]
+
+commands:
+  serve [--demo]                              run the web service
+  migrate                                     apply database migrations
+  leaflet publish --file F --version V [--minor] [--audience driver|public]
+                                              publish a new leaflet version
+  leaflet list [--audience driver|public]     list published leaflet versions
+  healthcheck [--url URL]                     exit 0 when /healthz answers (for Docker)
+
+Every command takes the configuration flags; run "renewals serve -h" to list them.
+`
+
+// run is the whole program; main only wires it to the process. Tests call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, rest, getenv, stdout, stderr)
+	case "leaflet":
+		err = leafletCmd(ctx, rest, getenv, stdout, stderr)
+	case "healthcheck":
+		err = healthcheck(ctx, rest, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "renewals: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "renewals:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// open loads the configuration, opens the database and applies migrations.
+func open(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (config.Config, *store.Store, *flag.FlagSet, error) {
+	cfg, fs, err := config.Load(name, args, getenv, stderr, extra)
+	if err != nil {
+		return cfg, nil, fs, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return cfg, nil, fs, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return cfg, nil, fs, err
+	}
+	return cfg, st, fs, nil
+}
+
+func newService(cfg config.Config, st *store.Store, log *slog.Logger) *service.Service {
+	loc, _ := time.LoadLocation(cfg.Timezone) // validated by config.Load
+	return service.New(st, service.Options{
+		SecretKey: []byte(cfg.SecretKey), DueWindowDays: cfg.DueWindowDays, Demo: cfg.Demo,
+		BaseURL: cfg.BaseURL, Location: loc, Logger: log,
+	})
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, st, _, err := open(ctx, "serve", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log := newLogger(cfg, stderr)
+	if cfg.SecretKey == "" {
+		log.Warn("no secret key set: one-time codes will not survive a restart; set RENEWALS_SECRET_KEY in production")
+	}
+	svc := newService(cfg, st, log)
+	if cfg.Demo {
+		if err := seedDemo(ctx, cfg, svc, st, stdout); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	srv, err := web.New(cfg, svc, st, log)
+	if err != nil {
+		return err
+	}
+	go purgeLoop(ctx, svc, log)
+	log.Info("listening", "url", cfg.BaseURL, "addr", cfg.Addr, "demo", cfg.Demo)
+	if err := srv.Serve(ctx, cfg.Addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// purgeLoop clears expired sessions, codes and rate-limit windows every few minutes.
+func purgeLoop(ctx context.Context, svc *service.Service, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := svc.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+				log.Error("purge expired", "error", err)
+			}
+		}
+	}
+}
+
+func seedDemo(ctx context.Context, cfg config.Config, svc *service.Service, st *store.Store, stdout io.Writer) error {
+	if err := demo.PublishFirstLeaflet(ctx, svc); err != nil {
+		return err
+	}
+	drivers, err := demo.Seed(ctx, st, svc.Today(), time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nDemo data loaded. Sign in as a driver at %s/renew/sign-in with one of these:\n\n", cfg.BaseURL)
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  COUNCIL\tLICENCE NUMBER\tDATE OF BIRTH\tLICENCE")
+	for _, d := range drivers {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", d.Council, d.LicenceNumber, d.DateOfBirth.Format("02/01/2006"), d.Note)
+	}
+	tw.Flush()
+	fmt.Fprint(stdout, "\nThere is no mail server in the demo: the 6-digit code is printed in this log (\"demo sign-in code\").\n\n")
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadOnly("migrate", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, err := st.Migrate(ctx)
+	for _, v := range applied {
+		fmt.Fprintln(stdout, "applied", v)
+	}
+	if err == nil && len(applied) == 0 {
+		fmt.Fprintln(stdout, "database is up to date")
+	}
+	return err
+}
+
+func loadOnly(name string, args []string, getenv func(string) string, stderr io.Writer) (config.Config, error) {
+	cfg, _, err := config.Load(name, args, getenv, stderr, nil)
+	return cfg, err
+}
+
+func leafletCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "publish" && args[0] != "list") {
+		return errors.New("usage: renewals leaflet publish --file F --version V [--minor] | renewals leaflet list")
+	}
+	sub := args[0]
+	var file, version, audience string
+	var minor bool
+	extra := func(fs *flag.FlagSet) {
+		fs.StringVar(&audience, "audience", domain.AudienceDriver, "who the leaflet is for: driver or public")
+		if sub == "publish" {
+			fs.StringVar(&file, "file", "", "the leaflet source file (content, then +++ quiz and its questions)")
+			fs.StringVar(&version, "version", "", "the version label, e.g. 2026.1")
+			fs.BoolVar(&minor, "minor", false, "a minor correction: drivers who acknowledged the previous version need not acknowledge again")
+		}
+	}
+	cfg, st, _, err := open(ctx, "leaflet "+sub, args[1:], getenv, stderr, extra)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := newService(cfg, st, slog.New(slog.DiscardHandler))
+	if sub == "publish" {
+		if file == "" || version == "" {
+			return errors.New("leaflet publish needs --file and --version")
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		v, err := svc.PublishLeaflet(ctx, service.PublishRequest{Source: src, Version: version, Audience: audience, Minor: minor, By: "cli:" + getenv("USER")})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "published %s leaflet version %s (%s)\nsha256 %s\nrequires re-acknowledgement: %t\n",
+			v.Audience, v.Version, v.Title, v.ContentSHA256, v.RequiresReack)
+		return nil
+	}
+	versions, err := svc.LeafletVersions(ctx, audience)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tPUBLISHED (UTC)\tREACK\tSHA256\tTITLE")
+	for _, v := range versions {
+		fmt.Fprintf(tw, "%s\t%s\t%t\t%s\t%s\n", v.Version, v.PublishedAt.Format(time.DateTime), v.RequiresReack, v.ContentSHA256[:16]+"…", v.Title)
+	}
+	return tw.Flush()
+}
+
+func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://127.0.0.1:8080/healthz", "health URL to check")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health check: %s", resp.Status)
+	}
+	return nil
+}

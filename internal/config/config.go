@@ -1,0 +1,121 @@
+// Package config turns flags and environment variables into a validated Config.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the service needs to start.
+type Config struct {
+	Addr           string        // listen address
+	DatabaseURL    string        // SQLite file path
+	BaseURL        string        // public address, used in emails and to decide on Secure cookies
+	Demo           bool          // seed demo drivers and print sign-in codes to the log
+	SecretKey      string        // keys the hashes of one-time codes; random per start when empty
+	DueWindowDays  int           // a licence can be renewed online this many days before expiry
+	TrustedProxies []*net.IPNet  // X-Forwarded-For is believed only from these
+	RequestTimeout time.Duration // each request's deadline
+	LogFormat      string        // text or json
+	Timezone       string        // where times are shown
+	SecureCookies  bool          // derived from BaseURL's scheme unless forced
+}
+
+// env maps each flag to its environment variable; flags win over the environment.
+var env = map[string]string{
+	"addr":            "RENEWALS_ADDR",
+	"database":        "RENEWALS_DATABASE_URL",
+	"base-url":        "RENEWALS_BASE_URL",
+	"demo":            "RENEWALS_DEMO",
+	"secret-key":      "RENEWALS_SECRET_KEY",
+	"due-window-days": "RENEWALS_DUE_WINDOW_DAYS",
+	"trusted-proxies": "RENEWALS_TRUSTED_PROXIES",
+	"request-timeout": "RENEWALS_REQUEST_TIMEOUT",
+	"log-format":      "RENEWALS_LOG_FORMAT",
+	"timezone":        "RENEWALS_TIMEZONE",
+}
+
+// Load parses args (without the subcommand name) with getenv as the environment.
+// extra, when not nil, adds a command's own flags.
+func Load(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := func(flagName, fallback string) string {
+		if v := getenv(env[flagName]); v != "" {
+			return v
+		}
+		return fallback
+	}
+	addr := fs.String("addr", def("addr", "localhost:8080"), "listen address ($RENEWALS_ADDR)")
+	database := fs.String("database", def("database", "data/renewals.db"), "SQLite database file ($RENEWALS_DATABASE_URL)")
+	baseURL := fs.String("base-url", def("base-url", ""), "public base URL, e.g. https://renew.example.gov.uk ($RENEWALS_BASE_URL; default http://<addr>)")
+	demo := fs.Bool("demo", def("demo", "") == "true" || def("demo", "") == "1", "seed demo drivers and print sign-in codes to the log ($RENEWALS_DEMO)")
+	secret := fs.String("secret-key", def("secret-key", ""), "key for one-time code hashes, at least 32 characters ($RENEWALS_SECRET_KEY; random per start when empty)")
+	window := fs.String("due-window-days", def("due-window-days", "90"), "days before expiry a licence can be renewed online ($RENEWALS_DUE_WINDOW_DAYS)")
+	proxies := fs.String("trusted-proxies", def("trusted-proxies", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted ($RENEWALS_TRUSTED_PROXIES)")
+	timeout := fs.String("request-timeout", def("request-timeout", "15s"), "deadline for each request ($RENEWALS_REQUEST_TIMEOUT)")
+	logFormat := fs.String("log-format", def("log-format", "text"), "log format: text or json ($RENEWALS_LOG_FORMAT)")
+	tz := fs.String("timezone", def("timezone", "Europe/London"), "time zone times are shown in ($RENEWALS_TIMEZONE)")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, fs, err
+	}
+	c := Config{Addr: *addr, DatabaseURL: *database, BaseURL: strings.TrimRight(*baseURL, "/"), Demo: *demo,
+		SecretKey: *secret, LogFormat: *logFormat, Timezone: *tz}
+	var problems []string
+	n, err := strconv.Atoi(*window)
+	if err != nil || n < 1 || n > 365 {
+		problems = append(problems, "due-window-days must be a whole number from 1 to 365")
+	}
+	c.DueWindowDays = n
+	d, err := time.ParseDuration(*timeout)
+	if err != nil || d <= 0 {
+		problems = append(problems, "request-timeout must be a duration such as 15s")
+	}
+	c.RequestTimeout = d
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		_, ipnet, err := net.ParseCIDR(p)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("trusted-proxies: %q is not a CIDR such as 10.0.0.0/8", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, ipnet)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		problems = append(problems, "log-format must be text or json")
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		problems = append(problems, "timezone: unknown time zone "+c.Timezone)
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		problems = append(problems, "secret-key must be at least 32 characters")
+	}
+	if c.DatabaseURL == "" {
+		problems = append(problems, "database must not be empty")
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		problems = append(problems, "base-url must be an http or https URL")
+	} else {
+		c.SecureCookies = u.Scheme == "https"
+	}
+	if len(problems) > 0 {
+		return c, fs, errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return c, fs, nil
+}

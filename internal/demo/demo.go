@@ -1,0 +1,88 @@
+// Package demo loads made-up drivers for `serve --demo`. Nothing here runs without --demo.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/herts-msp/taxi-renewals/db"
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/service"
+	"github.com/herts-msp/taxi-renewals/internal/store"
+)
+
+// FirstLeafletFile is the driver leaflet shipped with the service.
+const FirstLeafletFile = "leaflets/driver-v1.md"
+
+// PublishFirstLeaflet publishes the shipped driver leaflet as version 1.0 when no driver
+// leaflet has been published yet.
+func PublishFirstLeaflet(ctx context.Context, svc *service.Service) error {
+	versions, err := svc.LeafletVersions(ctx, domain.AudienceDriver)
+	if err != nil || len(versions) > 0 {
+		return err
+	}
+	src, err := fs.ReadFile(db.Leaflets, FirstLeafletFile)
+	if err != nil {
+		return err
+	}
+	_, err = svc.PublishLeaflet(ctx, service.PublishRequest{Source: src, Version: "1.0", By: "demo seed"})
+	return err
+}
+
+// Driver is a demo driver as printed for whoever runs the demo.
+type Driver struct {
+	Council string
+	domain.Driver
+	Note string
+}
+
+type person struct {
+	council, licence, given, family, dob string
+	expiresInDays                        int
+	note                                 string
+}
+
+// people are made up; names show the service takes any letters.
+var people = []person{
+	{"dacorum", "DAC-20417", "Priya", "Patel", "1979-03-14", 45, "due for renewal"},
+	{"watford", "WAT-31552", "Mehmet", "Yılmaz", "1985-11-02", 30, "due for renewal"},
+	{"st-albans", "STA-11873", "Siobhán", "Ó Briain", "1971-07-23", 60, "due for renewal"},
+	{"stevenage", "STE-40291", "Kwame", "Mensah", "1990-01-30", 12, "due for renewal"},
+	{"welwyn-hatfield", "WEL-50318", "Agnieszka", "Wójcik", "1983-05-09", 80, "due for renewal"},
+	{"hertsmere", "HER-60104", "Tomasz", "Nowak", "1976-09-17", 20, "due for renewal"},
+	{"broxbourne", "BRO-70022", "Zoë", "Clarke", "1988-12-01", 55, "due for renewal"},
+	{"north-hertfordshire", "NHE-80777", "Imran", "Hussain", "1969-04-04", 200, "not due yet: expires in 200 days"},
+	{"three-rivers", "THR-90013", "Grace", "O’Neill", "1992-06-21", -10, "expired 10 days ago"},
+	{"east-hertfordshire", "EHE-10550", "David", "Okafor", "1981-02-28", 70, "due for renewal"},
+}
+
+// Seed adds the demo drivers to their councils' registers, with expiry dates counted from
+// today so they are always due (or deliberately not).
+func Seed(ctx context.Context, st *store.Store, today domain.Date, now time.Time) ([]Driver, error) {
+	var drivers []domain.Driver
+	var out []Driver
+	for _, p := range people {
+		council, err := st.CouncilBySlug(ctx, p.council)
+		if err != nil {
+			return nil, fmt.Errorf("demo: council %s: %w", p.council, err)
+		}
+		dob, err := domain.ParseISODate(p.dob)
+		if err != nil {
+			return nil, err
+		}
+		expiry := today.AddDays(p.expiresInDays)
+		d := domain.Driver{
+			CouncilID: council.ID, LicenceNumber: p.licence, GivenNames: p.given, FamilyName: p.family,
+			DateOfBirth: dob, Email: fmt.Sprintf("%s@example.org", p.licence), Phone: "07700900123",
+			Postcode: "AL8 6XF", LicenceStart: expiry.AddYears(-3), LicenceExpiry: expiry, Status: "active",
+		}
+		drivers = append(drivers, d)
+		out = append(out, Driver{Council: council.Name, Driver: d, Note: p.note})
+	}
+	if err := st.UpsertDrivers(ctx, drivers, now); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

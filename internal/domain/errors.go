@@ -1,0 +1,70 @@
+// Package domain holds the service's types and rules. It knows nothing of HTTP or storage.
+package domain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error; the web layer maps each code to one HTTP status.
+type Code string
+
+const (
+	CodeInvalid      Code = "invalid"      // the input is wrong; the user can correct it
+	CodeNotFound     Code = "not_found"    // no such thing, or not yours to see
+	CodeForbidden    Code = "forbidden"    // you may not do this
+	CodeConflict     Code = "conflict"     // the state does not allow it (yet)
+	CodeRateLimited  Code = "rate_limited" // too many attempts; try later
+	CodeUnauthorised Code = "unauthorised" // sign in first
+	CodeInternal     Code = "internal"     // a bug or an outage; never shown in detail
+)
+
+// Error is the one error type the service returns to its callers.
+type Error struct {
+	Code Code
+	// Reason is a stable machine-readable reason, e.g. "awareness_required".
+	Reason string
+	// Message is safe to show to the user.
+	Message string
+	// Fields maps a form field to its message, for validation errors.
+	Fields map[string]string
+	// Err is the underlying cause, logged but never shown.
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s (%s): %s: %v", e.Code, e.Reason, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s (%s): %s", e.Code, e.Reason, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// NewError builds an Error with a code, a reason and a message for the user.
+func NewError(code Code, reason, message string) *Error {
+	return &Error{Code: code, Reason: reason, Message: message}
+}
+
+// Internal wraps an unexpected error.
+func Internal(err error) *Error {
+	return &Error{Code: CodeInternal, Reason: "internal", Message: "Sorry, there is a problem with the service.", Err: err}
+}
+
+// ErrorCode returns the code of err, or CodeInternal for any other error.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ErrorReason returns the reason of err, or "" when err is not an *Error.
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}

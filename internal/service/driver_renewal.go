@@ -1,0 +1,183 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/store"
+)
+
+// DriverHome is what a signed-in driver's task list is built from.
+type DriverHome struct {
+	Driver    domain.Driver
+	Council   domain.Council
+	Renewal   domain.Renewal
+	Awareness domain.Awareness
+}
+
+// DriverHome loads (or starts) the driver's renewal and their awareness standing.
+func (s *Service) DriverHome(ctx context.Context, driverID int64) (DriverHome, error) {
+	driver, err := s.store.DriverByID(ctx, driverID)
+	if err != nil {
+		return DriverHome{}, err
+	}
+	council, err := s.store.CouncilByID(ctx, driver.CouncilID)
+	if err != nil {
+		return DriverHome{}, domain.Internal(err)
+	}
+	r, err := s.store.OpenRenewal(ctx, driverID)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		// A driver whose renewal was decided sees it; otherwise a new draft is started.
+		if latest, lerr := s.store.LatestRenewal(ctx, driverID); lerr == nil && latest.Status != domain.StatusWithdrawn {
+			r, err = latest, nil
+		} else {
+			r, err = s.store.StartRenewal(ctx, driver, s.now())
+		}
+	}
+	if err != nil {
+		return DriverHome{}, domain.Internal(err)
+	}
+	aw, err := s.store.DriverAwareness(ctx, driverID)
+	if err != nil {
+		return DriverHome{}, domain.Internal(err)
+	}
+	return DriverHome{Driver: driver, Council: council, Renewal: r, Awareness: aw}, nil
+}
+
+// SaveAnswers applies a change to the driver's draft. The web layer has validated the values.
+func (s *Service) SaveAnswers(ctx context.Context, driverID int64, change func(*domain.Answers)) error {
+	_, err := s.store.UpdateDraft(ctx, driverID, s.now(), change)
+	return err
+}
+
+// ShowLeaflet returns the current driver leaflet and records that it was issued to the driver
+// online (once per version).
+func (s *Service) ShowLeaflet(ctx context.Context, driverID int64) (domain.LeafletVersion, error) {
+	driver, err := s.store.DriverByID(ctx, driverID)
+	if err != nil {
+		return domain.LeafletVersion{}, err
+	}
+	if _, err := s.draft(ctx, driverID); err != nil {
+		return domain.LeafletVersion{}, err
+	}
+	_, v, err := s.store.IssueOnline(ctx, driver, s.now())
+	return v, err
+}
+
+// QuizResult is the outcome of one check question.
+type QuizResult struct {
+	Answered bool
+	Correct  bool
+}
+
+// CheckQuiz marks the driver's answers to the current leaflet's check questions. All correct
+// records that the driver passed, which opens the acknowledgement.
+func (s *Service) CheckQuiz(ctx context.Context, driverID, leafletID int64, answers []int) ([]QuizResult, bool, error) {
+	aw, err := s.store.DriverAwareness(ctx, driverID)
+	if err != nil {
+		return nil, false, domain.Internal(err)
+	}
+	if aw.Status == domain.AwarenessNoLeaflet {
+		return nil, false, domain.NewError(domain.CodeConflict, "no_leaflet", "The awareness leaflet has not been published yet.")
+	}
+	if leafletID != aw.Current.ID {
+		return nil, false, domain.NewError(domain.CodeInvalid, "leaflet_not_current", "A newer version of the leaflet has been published. Read it and answer the questions again.")
+	}
+	quiz := aw.Current.Quiz
+	results := make([]QuizResult, len(quiz))
+	all := true
+	for i, q := range quiz {
+		if i < len(answers) && answers[i] >= 0 && answers[i] < len(q.Options) {
+			results[i] = QuizResult{Answered: true, Correct: answers[i] == q.Correct}
+		}
+		all = all && results[i].Correct
+	}
+	if all {
+		if err := s.SaveAnswers(ctx, driverID, func(a *domain.Answers) { a.QuizPassedLeafletID = leafletID }); err != nil {
+			return results, false, err
+		}
+	}
+	return results, all, nil
+}
+
+// Acknowledge records the driver's confirmation that they read and understood leafletID.
+func (s *Service) Acknowledge(ctx context.Context, driverID, leafletID int64) (domain.Evidence, error) {
+	driver, err := s.store.DriverByID(ctx, driverID)
+	if err != nil {
+		return domain.Evidence{}, err
+	}
+	return s.store.AcknowledgeOnline(ctx, driver, leafletID, s.now())
+}
+
+// Submit sends the driver's renewal, refusing unless every rule holds (see store.SubmitRenewal).
+func (s *Service) Submit(ctx context.Context, driverID int64) (domain.Renewal, error) {
+	driver, err := s.store.DriverByID(ctx, driverID)
+	if err != nil {
+		return domain.Renewal{}, err
+	}
+	council, err := s.store.CouncilByID(ctx, driver.CouncilID)
+	if err != nil {
+		return domain.Renewal{}, domain.Internal(err)
+	}
+	ref := NewReference()
+	email := driver.Email
+	if r, err := s.store.OpenRenewal(ctx, driverID); err == nil && r.Answers.Contact.Email != "" {
+		email = r.Answers.Contact.Email
+	}
+	msg := store.OutboxMessage{
+		To:      email,
+		Subject: "We have received your taxi driver licence renewal " + ref,
+		Body: fmt.Sprintf("Thank you. %s has received your application to renew your driver licence.\n\n"+
+			"Your reference is %s. Quote it if you contact the licensing team.\n\n"+
+			"You can check progress at %s/renew/status\n", council.Name, ref, s.opt.BaseURL),
+	}
+	return s.store.SubmitRenewal(ctx, driverID, s.now(), ref, msg)
+}
+
+func (s *Service) draft(ctx context.Context, driverID int64) (domain.Renewal, error) {
+	r, err := s.store.OpenRenewal(ctx, driverID)
+	if err != nil {
+		return r, err
+	}
+	if r.Status != domain.StatusDraft {
+		return r, domain.NewError(domain.CodeConflict, "not_draft", "You have already sent this renewal.")
+	}
+	return r, nil
+}
+
+// referenceAlphabet is Crockford's base 32: no I, L, O or U, so a reference read out over the
+// phone is not misheard.
+const referenceAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewReference makes a reference a driver can quote, like TR-7K3F-9Q2D.
+func NewReference() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	var sb strings.Builder
+	sb.WriteString("TR-")
+	for i, c := range b {
+		if i == 4 {
+			sb.WriteByte('-')
+		}
+		sb.WriteByte(referenceAlphabet[int(c)%len(referenceAlphabet)])
+	}
+	return sb.String()
+}
+
+// Councils lists the ten councils, for the sign-in form.
+func (s *Service) Councils(ctx context.Context) ([]domain.Council, error) {
+	cs, err := s.store.Councils(ctx)
+	if err != nil {
+		return nil, domain.Internal(err)
+	}
+	return cs, nil
+}
+
+// CurrentLeaflet returns the driver leaflet in force, without recording anything: for the
+// public, printable copy.
+func (s *Service) CurrentLeaflet(ctx context.Context) (domain.LeafletVersion, error) {
+	return s.store.CurrentLeaflet(ctx, domain.AudienceDriver)
+}

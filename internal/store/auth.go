@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+)
+
+// CreateSignInCode stores a new one-time code for a driver (only its keyed hash), cancels any
+// earlier unused code, and queues the email that carries it, in one transaction.
+func (s *Store) CreateSignInCode(ctx context.Context, driverID int64, codeHash string, now time.Time, ttl time.Duration, msg OutboxMessage) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&signInCodeRow{}).Where("driver_id = ? AND used_at IS NULL", driverID).
+			Update("used_at", now.UTC()).Error; err != nil {
+			return err
+		}
+		row := signInCodeRow{DriverID: driverID, CodeHash: codeHash, CreatedAt: now.UTC(), ExpiresAt: now.Add(ttl).UTC()}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return enqueue(tx, msg, now)
+	})
+}
+
+// CheckSignInCode compares codeHash with the driver's live code. Every wrong try is counted,
+// even though the caller gets an outcome rather than an error, so the count cannot be reset
+// by failing.
+func (s *Store) CheckSignInCode(ctx context.Context, driverID int64, codeHash string, now time.Time, maxAttempts int) (domain.CodeOutcome, int, error) {
+	outcome, remaining := domain.CodeExpired, 0
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row signInCodeRow
+		err := tx.Where("driver_id = ? AND used_at IS NULL", driverID).Order("id DESC").Take(&row).Error
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !now.Before(row.ExpiresAt) {
+			return nil
+		}
+		if row.Attempts >= maxAttempts {
+			outcome = domain.CodeTooManyTries
+			return nil
+		}
+		row.Attempts++
+		update := map[string]any{"attempts": row.Attempts}
+		if subtle.ConstantTimeCompare([]byte(row.CodeHash), []byte(codeHash)) == 1 {
+			outcome = domain.CodeAccepted
+			update["used_at"] = now.UTC()
+		} else if row.Attempts >= maxAttempts {
+			outcome = domain.CodeTooManyTries
+		} else {
+			outcome, remaining = domain.CodeWrong, maxAttempts-row.Attempts
+		}
+		return tx.Model(&signInCodeRow{}).Where("id = ?", row.ID).Updates(update).Error
+	})
+	return outcome, remaining, err
+}
+
+// CreateSession stores a session under the hash of its id.
+func (s *Store) CreateSession(ctx context.Context, idHash string, sess domain.Session) error {
+	row := sessionRow{IDHash: idHash, Kind: sess.Kind, SubjectID: sess.SubjectID,
+		CreatedAt: sess.CreatedAt.UTC(), LastSeenAt: sess.LastSeenAt.UTC(), ExpiresAt: sess.ExpiresAt.UTC()}
+	return s.db.WithContext(ctx).Create(&row).Error
+}
+
+// TouchSession returns the live session with this id hash and records that it was used now.
+// A session unused for longer than idle, or past its absolute expiry, is deleted and not found.
+func (s *Store) TouchSession(ctx context.Context, idHash string, now time.Time, idle time.Duration) (domain.Session, error) {
+	var out domain.Session
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row sessionRow
+		err := tx.Where("id_hash = ?", idHash).Take(&row).Error
+		if isNotFound(err) {
+			return domain.NewError(domain.CodeUnauthorised, "no_session", "Your session has ended. Please sign in again.")
+		}
+		if err != nil {
+			return err
+		}
+		if !now.Before(row.ExpiresAt) || now.Sub(row.LastSeenAt) > idle {
+			if err := tx.Where("id_hash = ?", idHash).Delete(&sessionRow{}).Error; err != nil {
+				return err
+			}
+			return domain.NewError(domain.CodeUnauthorised, "session_expired", "Your session has timed out. Please sign in again.")
+		}
+		if err := tx.Model(&sessionRow{}).Where("id_hash = ?", idHash).Update("last_seen_at", now.UTC()).Error; err != nil {
+			return err
+		}
+		out = domain.Session{Kind: row.Kind, SubjectID: row.SubjectID, CreatedAt: row.CreatedAt.UTC(), LastSeenAt: now.UTC(), ExpiresAt: row.ExpiresAt.UTC()}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
+	return s.db.WithContext(ctx).Where("id_hash = ?", idHash).Delete(&sessionRow{}).Error
+}
+
+// HitRateLimit counts one more hit for key in bucket in the fixed window containing now and
+// returns the hits in that window so far, this one included.
+func (s *Store) HitRateLimit(ctx context.Context, bucket, keyHash string, now time.Time, window time.Duration) (int, error) {
+	start := now.UTC().Truncate(window)
+	var hits int
+	err := s.db.WithContext(ctx).Raw(`INSERT INTO rate_limits (bucket, key_hash, window_start, hits) VALUES (?, ?, ?, 1)
+		ON CONFLICT (bucket, key_hash, window_start) DO UPDATE SET hits = rate_limits.hits + 1
+		RETURNING hits`, bucket, keyHash, start).Scan(&hits).Error
+	return hits, err
+}
+
+// PurgeExpired removes sessions, codes and rate-limit windows that can no longer matter.
+func (s *Store) PurgeExpired(ctx context.Context, now time.Time) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("expires_at < ?", now.UTC()).Delete(&sessionRow{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("expires_at < ?", now.Add(-24*time.Hour).UTC()).Delete(&signInCodeRow{}).Error; err != nil {
+			return err
+		}
+		return tx.Exec("DELETE FROM rate_limits WHERE window_start < ?", now.Add(-24*time.Hour).UTC()).Error
+	})
+}

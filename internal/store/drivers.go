@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+)
+
+// Councils lists the councils in name order.
+func (s *Store) Councils(ctx context.Context) ([]domain.Council, error) {
+	var rows []councilRow
+	if err := s.db.WithContext(ctx).Order("name").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]domain.Council, len(rows))
+	for i, r := range rows {
+		out[i] = r.toDomain()
+	}
+	return out, nil
+}
+
+// CouncilBySlug finds a council by its stable slug.
+func (s *Store) CouncilBySlug(ctx context.Context, slug string) (domain.Council, error) {
+	var r councilRow
+	err := s.db.WithContext(ctx).Where("slug = ?", slug).Take(&r).Error
+	if isNotFound(err) {
+		return domain.Council{}, domain.NewError(domain.CodeNotFound, "council_not_found", "There is no council with that name.")
+	}
+	return r.toDomain(), err
+}
+
+// CouncilByID finds a council by id.
+func (s *Store) CouncilByID(ctx context.Context, id int64) (domain.Council, error) {
+	var r councilRow
+	err := s.db.WithContext(ctx).Take(&r, id).Error
+	if isNotFound(err) {
+		return domain.Council{}, domain.NewError(domain.CodeNotFound, "council_not_found", "There is no such council.")
+	}
+	return r.toDomain(), err
+}
+
+// DriverByLicence finds a driver on a council's register by licence number.
+func (s *Store) DriverByLicence(ctx context.Context, councilID int64, licenceNumber string) (domain.Driver, error) {
+	var r driverRow
+	err := s.db.WithContext(ctx).Where("council_id = ? AND licence_number = ?", councilID, licenceNumber).Take(&r).Error
+	if isNotFound(err) {
+		return domain.Driver{}, domain.NewError(domain.CodeNotFound, "driver_not_found", "No licence found.")
+	}
+	return r.toDomain(), err
+}
+
+// DriverByID finds a driver by id.
+func (s *Store) DriverByID(ctx context.Context, id int64) (domain.Driver, error) {
+	var r driverRow
+	err := s.db.WithContext(ctx).Take(&r, id).Error
+	if isNotFound(err) {
+		return domain.Driver{}, domain.NewError(domain.CodeNotFound, "driver_not_found", "No licence found.")
+	}
+	return r.toDomain(), err
+}
+
+// UpsertDrivers adds drivers to registers, or updates them when the council already has that
+// licence number, all in one transaction.
+func (s *Store) UpsertDrivers(ctx context.Context, drivers []domain.Driver, now time.Time) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, d := range drivers {
+			row := driverRow{
+				CouncilID: d.CouncilID, LicenceNumber: d.LicenceNumber, GivenNames: d.GivenNames,
+				FamilyName: d.FamilyName, DateOfBirth: d.DateOfBirth, Email: d.Email, Phone: d.Phone,
+				Postcode: d.Postcode, LicenceStart: d.LicenceStart, LicenceExpiry: d.LicenceExpiry,
+				Status: d.Status, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+			}
+			if row.Status == "" {
+				row.Status = "active"
+			}
+			err := tx.Clauses(clause.OnConflict{
+				Columns: []clause.Column{{Name: "council_id"}, {Name: "licence_number"}},
+				DoUpdates: clause.AssignmentColumns([]string{"given_names", "family_name", "date_of_birth", "email",
+					"phone", "postcode", "licence_start", "licence_expiry", "status", "updated_at"}),
+			}).Create(&row).Error
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,298 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/leaflet"
+)
+
+// leafletPage shows the leaflet in full; serving it records the issue.
+func (s *Server) leafletPage(c echo.Context) error {
+	v, err := s.svc.ShowLeaflet(c.Request().Context(), driverID(c))
+	if err != nil {
+		if domain.ErrorReason(err) == "not_draft" {
+			return redirect(c, "/renew/status")
+		}
+		return err
+	}
+	return s.render(c, http.StatusOK, "leaflet", leafletView{Version: v, HTML: leaflet.RenderHTML(v.Content), InJourney: true})
+}
+
+type quizQuestion struct {
+	Index       int
+	Name        string // form field and id
+	Prompt      string
+	Options     []string
+	Chosen      int // -1 when not answered
+	Wrong       bool
+	Explanation string
+}
+
+type quizView struct {
+	LeafletID int64
+	Version   string
+	Questions []quizQuestion
+	Errors    *fieldErrors
+}
+
+func quizQuestions(quiz []leaflet.Question) []quizQuestion {
+	qs := make([]quizQuestion, len(quiz))
+	for i, q := range quiz {
+		qs[i] = quizQuestion{Index: i, Name: "q" + strconv.Itoa(i+1), Prompt: q.Prompt, Options: q.Options, Chosen: -1}
+	}
+	return qs
+}
+
+func (s *Server) quizPage(c echo.Context) error {
+	h, err := s.home(c)
+	if err != nil {
+		return err
+	}
+	if h.Renewal.Status != domain.StatusDraft {
+		return redirect(c, "/renew/status")
+	}
+	if h.Awareness.Issue.LeafletID != h.Awareness.Current.ID {
+		// The questions are about the leaflet: show it first.
+		return redirect(c, "/renew/awareness")
+	}
+	return s.render(c, http.StatusOK, "quiz", quizView{LeafletID: h.Awareness.Current.ID, Version: h.Awareness.Current.Version, Questions: quizQuestions(h.Awareness.Current.Quiz)})
+}
+
+func (s *Server) checkQuiz(c echo.Context) error {
+	ctx := c.Request().Context()
+	h, err := s.home(c)
+	if err != nil {
+		return err
+	}
+	leafletID, _ := strconv.ParseInt(c.FormValue("leaflet_id"), 10, 64)
+	qs := quizQuestions(h.Awareness.Current.Quiz)
+	answers := make([]int, len(qs))
+	for i := range qs {
+		answers[i] = -1
+		if v, err := strconv.Atoi(c.FormValue(qs[i].Name)); err == nil && v >= 0 && v < len(qs[i].Options) {
+			answers[i] = v
+		}
+		qs[i].Chosen = answers[i]
+	}
+	results, passed, err := s.svc.CheckQuiz(ctx, driverID(c), leafletID, answers)
+	if err != nil {
+		if domain.ErrorReason(err) == "leaflet_not_current" {
+			return redirect(c, "/renew/awareness")
+		}
+		return err
+	}
+	if passed {
+		return redirect(c, "/renew/awareness/confirm")
+	}
+	fe := &fieldErrors{}
+	for i, r := range results {
+		q := &qs[i]
+		switch {
+		case !r.Answered:
+			fe.Add(q.Name, "Answer question "+strconv.Itoa(i+1)+": "+q.Prompt)
+		case !r.Correct:
+			q.Wrong = true
+			q.Explanation = h.Awareness.Current.Quiz[i].Explanation
+			fe.Add(q.Name, "Question "+strconv.Itoa(i+1)+" is not right: "+q.Explanation)
+		}
+	}
+	return s.render(c, http.StatusUnprocessableEntity, "quiz", quizView{LeafletID: leafletID, Version: h.Awareness.Current.Version, Questions: qs, Errors: fe})
+}
+
+type confirmView struct {
+	LeafletID int64
+	Version   string
+	Title     string
+	SHA256    string
+	Errors    *fieldErrors
+}
+
+func (s *Server) confirmPage(c echo.Context) error {
+	h, err := s.home(c)
+	if err != nil {
+		return err
+	}
+	if h.Renewal.Status != domain.StatusDraft {
+		return redirect(c, "/renew/status")
+	}
+	if h.Renewal.Answers.QuizPassedLeafletID != h.Awareness.Current.ID {
+		return redirect(c, "/renew/awareness/check")
+	}
+	cur := h.Awareness.Current
+	return s.render(c, http.StatusOK, "confirm", confirmView{LeafletID: cur.ID, Version: cur.Version, Title: cur.Title, SHA256: cur.ContentSHA256})
+}
+
+func (s *Server) acknowledge(c echo.Context) error {
+	ctx := c.Request().Context()
+	leafletID, _ := strconv.ParseInt(c.FormValue("leaflet_id"), 10, 64)
+	if c.FormValue("understood") != "yes" {
+		h, err := s.home(c)
+		if err != nil {
+			return err
+		}
+		cur := h.Awareness.Current
+		fe := &fieldErrors{}
+		fe.Add("understood", "Confirm that you have read and understood the leaflet")
+		return s.render(c, http.StatusUnprocessableEntity, "confirm", confirmView{LeafletID: cur.ID, Version: cur.Version, Title: cur.Title, SHA256: cur.ContentSHA256, Errors: fe})
+	}
+	if _, err := s.svc.Acknowledge(ctx, driverID(c), leafletID); err != nil {
+		return err
+	}
+	return redirect(c, "/renew")
+}
+
+// ----- check answers, submit, confirmation, status
+
+type summaryRow struct {
+	Key, Value, Href, Change string
+}
+
+type checkAnswersView struct {
+	Sections  []summarySection
+	Awareness domain.Awareness
+	LeafletOK bool
+	Missing   bool
+	Errors    *fieldErrors
+}
+
+type summarySection struct {
+	Title string
+	Rows  []summaryRow
+}
+
+func checkAnswersData(a domain.Answers, aw domain.Awareness) checkAnswersView {
+	ch := a.Checks
+	rtw := "UK or Irish passport"
+	if ch.RightToWork == domain.RightToWorkShareCode {
+		rtw = "Share code " + ch.ShareCode
+	}
+	offences := "No"
+	if a.Declarations.HasOffences {
+		offences = "Yes: " + a.Declarations.OffenceDetails
+	}
+	address := a.Contact.AddressLine1
+	if a.Contact.AddressLine2 != "" {
+		address += ", " + a.Contact.AddressLine2
+	}
+	address += ", " + a.Contact.Town + ", " + a.Contact.Postcode
+	term := "1 year"
+	if a.Licence.TermYears == 3 {
+		term = "3 years"
+	}
+	medical := ""
+	if !ch.MedicalDate.IsZero() {
+		medical = ch.MedicalDate.Format("2 January 2006")
+	}
+	return checkAnswersView{
+		Sections: []summarySection{
+			{Title: "Your contact details", Rows: []summaryRow{
+				{Key: "Email address", Value: a.Contact.Email, Href: "/renew/contact?from=check", Change: "email address"},
+				{Key: "Phone number", Value: a.Contact.Phone, Href: "/renew/contact?from=check", Change: "phone number"},
+				{Key: "Address", Value: address, Href: "/renew/contact?from=check", Change: "address"},
+			}},
+			{Title: "Your licence", Rows: []summaryRow{
+				{Key: "DVLA driving licence number", Value: a.Licence.DVLANumber, Href: "/renew/licence?from=check", Change: "DVLA driving licence number"},
+				{Key: "DVLA check code", Value: a.Licence.DVLACheckCode, Href: "/renew/licence?from=check", Change: "DVLA check code"},
+				{Key: "Licence term", Value: term, Href: "/renew/licence?from=check", Change: "licence term"},
+			}},
+			{Title: "Your checks", Rows: []summaryRow{
+				{Key: "DBS certificate number", Value: ch.DBSNumber, Href: "/renew/checks?from=check", Change: "DBS certificate number"},
+				{Key: "HMRC tax check code", Value: ch.TaxCheckCode, Href: "/renew/checks?from=check", Change: "tax check code"},
+				{Key: "Last Group 2 medical", Value: medical, Href: "/renew/checks?from=check", Change: "medical date"},
+				{Key: "Right to work", Value: rtw, Href: "/renew/checks?from=check", Change: "right to work"},
+			}},
+			{Title: "Your declarations", Rows: []summaryRow{
+				{Key: "Offences since your last licence", Value: offences, Href: "/renew/declarations?from=check", Change: "offences"},
+			}},
+		},
+		Awareness: aw,
+		LeafletOK: aw.Status == domain.AwarenessAcknowledged,
+		Missing:   len(a.MissingSections()) > 0,
+	}
+}
+
+func (s *Server) checkAnswersPage(c echo.Context) error {
+	h, err := s.home(c)
+	if err != nil {
+		return err
+	}
+	if h.Renewal.Status != domain.StatusDraft {
+		return redirect(c, "/renew/status")
+	}
+	return s.render(c, http.StatusOK, "check-answers", checkAnswersData(h.Renewal.Answers, h.Awareness))
+}
+
+func (s *Server) submit(c echo.Context) error {
+	ctx := c.Request().Context()
+	if _, err := s.svc.Submit(ctx, driverID(c)); err != nil {
+		// A refusal re-renders check answers with the reason at the top; nothing was written.
+		fe, ok := fromDomain(err, "")
+		if !ok {
+			return err
+		}
+		h, herr := s.home(c)
+		if herr != nil {
+			return herr
+		}
+		v := checkAnswersData(h.Renewal.Answers, h.Awareness)
+		v.Errors = fe
+		status := http.StatusUnprocessableEntity
+		if domain.ErrorCode(err) == domain.CodeConflict {
+			status = http.StatusConflict
+		}
+		return s.render(c, status, "check-answers", v)
+	}
+	return redirect(c, "/renew/confirmation")
+}
+
+type statusView struct {
+	Renewal   domain.Renewal
+	Council   string
+	Name      string
+	Status    string
+	Awareness domain.Awareness
+}
+
+var statusText = map[domain.RenewalStatus]string{
+	domain.StatusDraft:     "Not sent yet",
+	domain.StatusSubmitted: "Received: waiting for the licensing team",
+	domain.StatusInReview:  "Being checked by the licensing team",
+	domain.StatusMoreInfo:  "The licensing team needs more information",
+	domain.StatusApproved:  "Approved",
+	domain.StatusRefused:   "Refused",
+	domain.StatusWithdrawn: "Withdrawn",
+}
+
+func (s *Server) statusData(c echo.Context) (statusView, error) {
+	h, err := s.home(c)
+	if err != nil {
+		return statusView{}, err
+	}
+	return statusView{Renewal: h.Renewal, Council: h.Council.Name, Name: h.Driver.FullName(), Status: statusText[h.Renewal.Status], Awareness: h.Awareness}, nil
+}
+
+func (s *Server) confirmationPage(c echo.Context) error {
+	v, err := s.statusData(c)
+	if err != nil {
+		return err
+	}
+	if v.Renewal.Status == domain.StatusDraft {
+		return redirect(c, "/renew")
+	}
+	return s.render(c, http.StatusOK, "confirmation", v)
+}
+
+func (s *Server) statusPage(c echo.Context) error {
+	v, err := s.statusData(c)
+	if err != nil {
+		return err
+	}
+	if v.Renewal.Status == domain.StatusDraft {
+		return redirect(c, "/renew")
+	}
+	return s.render(c, http.StatusOK, "status", v)
+}

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/service"
+)
+
+func (s *Server) driverRoutes() {
+	e := s.echo
+	e.GET("/", s.startPage)
+	e.GET("/leaflet", s.publicLeaflet)
+	e.GET("/accessibility", s.accessibilityPage)
+	e.GET("/privacy", s.privacyPage)
+	e.GET("/renew/sign-in", s.signInPage)
+	e.POST("/renew/sign-in", s.signIn)
+	pending := e.Group("/renew/code", s.requireSession(domain.SessionPendingDriver))
+	pending.GET("", s.codePage)
+	pending.POST("", s.verifyCode)
+	pending.POST("/resend", s.resendCode)
+	e.POST("/renew/sign-out", s.signOut)
+	e.GET("/renew/signed-out", s.signedOutPage)
+
+	r := e.Group("/renew", s.requireSession(domain.SessionDriver))
+	r.GET("", s.taskList)
+	r.GET("/contact", s.contactPage)
+	r.POST("/contact", s.saveContact)
+	r.GET("/licence", s.licencePage)
+	r.POST("/licence", s.saveLicence)
+	r.GET("/checks", s.checksPage)
+	r.POST("/checks", s.saveChecks)
+	r.GET("/declarations", s.declarationsPage)
+	r.POST("/declarations", s.saveDeclarations)
+	r.GET("/awareness", s.leafletPage)
+	r.GET("/awareness/check", s.quizPage)
+	r.POST("/awareness/check", s.checkQuiz)
+	r.GET("/awareness/confirm", s.confirmPage)
+	r.POST("/awareness/confirm", s.acknowledge)
+	r.GET("/check-answers", s.checkAnswersPage)
+	r.POST("/submit", s.submit)
+	r.GET("/confirmation", s.confirmationPage)
+	r.GET("/status", s.statusPage)
+}
+
+type startView struct{}
+
+func (s *Server) startPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "start", startView{})
+}
+
+type signInForm struct {
+	Council       string `form:"council" validate:"required"`
+	LicenceNumber string `form:"licence_number" validate:"required,max=20,printascii"`
+	DOB           dateField
+}
+
+type signInView struct {
+	Councils []domain.Council
+	Form     signInForm
+	Errors   *fieldErrors
+}
+
+var signInMessages = map[string]string{
+	"council":                 "Select the council that issued your licence",
+	"licence_number.required": "Enter your licence number",
+	"licence_number":          "Enter your licence number as it is shown on your licence",
+}
+
+func (s *Server) signInPage(c echo.Context) error {
+	councils, err := s.svc.Councils(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "sign-in", signInView{Councils: councils})
+}
+
+func (s *Server) signIn(c echo.Context) error {
+	ctx := c.Request().Context()
+	form := signInForm{
+		Council:       c.FormValue("council"),
+		LicenceNumber: strings.ToUpper(strings.TrimSpace(c.FormValue("licence_number"))),
+		DOB:           dateField{Day: c.FormValue("dob-day"), Month: c.FormValue("dob-month"), Year: c.FormValue("dob-year")},
+	}
+	fe := s.check(form, signInMessages)
+	dob := form.DOB.parse(fe, "dob", "Date of birth")
+	councils, err := s.svc.Councils(ctx)
+	if err != nil {
+		return err
+	}
+	if !fe.Any() {
+		driver, err := s.svc.StartSignIn(ctx, service.SignInRequest{CouncilSlug: form.Council, LicenceNumber: form.LicenceNumber, DateOfBirth: dob, IP: c.RealIP()})
+		var inel *service.Ineligible
+		switch {
+		case errors.As(err, &inel):
+			return s.render(c, http.StatusOK, "ineligible", ineligibleView{Eligibility: string(inel.Eligibility), Expiry: inel.Driver.LicenceExpiry, Council: inel.Council.Name})
+		case err != nil:
+			var ok bool
+			if fe, ok = fromDomain(err, ""); !ok {
+				return err
+			}
+			if domain.ErrorReason(err) == "no_email" {
+				fe = &fieldErrors{}
+				fe.Add("licence_number", err.(*domain.Error).Message)
+			}
+		default:
+			token, err := s.svc.StartSession(ctx, domain.SessionPendingDriver, driver.ID)
+			if err != nil {
+				return err
+			}
+			s.setSessionCookie(c, token, int(service.PendingSessionAge.Seconds()))
+			return redirect(c, "/renew/code")
+		}
+	}
+	return s.render(c, http.StatusUnprocessableEntity, "sign-in", signInView{Councils: councils, Form: form, Errors: fe})
+}
+
+type ineligibleView struct {
+	Eligibility string
+	Expiry      domain.Date
+	Council     string
+}
+
+type codeView struct {
+	Code   string
+	Errors *fieldErrors
+	Resent bool
+}
+
+func (s *Server) codePage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "code", codeView{Resent: c.QueryParam("resent") == "1"})
+}
+
+func (s *Server) verifyCode(c echo.Context) error {
+	ctx := c.Request().Context()
+	typed := c.FormValue("code")
+	err := s.svc.VerifyCode(ctx, driverID(c), typed, c.RealIP())
+	if err != nil {
+		fe, ok := fromDomain(err, "code")
+		if !ok {
+			fe = &fieldErrors{}
+			var de *domain.Error
+			if !errors.As(err, &de) || de.Code != domain.CodeRateLimited {
+				return err
+			}
+			fe.Add("code", de.Message)
+		}
+		return s.render(c, http.StatusUnprocessableEntity, "code", codeView{Code: typed, Errors: fe})
+	}
+	// A new session id at sign-in: the pending session's id is thrown away.
+	_ = s.svc.EndSession(ctx, s.sessionToken(c))
+	token, err := s.svc.StartSession(ctx, domain.SessionDriver, driverID(c))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, token, int(service.SessionMaxAge.Seconds()))
+	return redirect(c, "/renew")
+}
+
+func (s *Server) resendCode(c echo.Context) error {
+	if err := s.svc.ResendCode(c.Request().Context(), driverID(c), c.RealIP()); err != nil {
+		if domain.ErrorCode(err) == domain.CodeRateLimited {
+			fe := &fieldErrors{}
+			fe.Add("code", err.(*domain.Error).Message)
+			return s.render(c, http.StatusTooManyRequests, "code", codeView{Errors: fe})
+		}
+		return err
+	}
+	return redirect(c, "/renew/code?resent=1")
+}
+
+func (s *Server) signOut(c echo.Context) error {
+	_ = s.svc.EndSession(c.Request().Context(), s.sessionToken(c))
+	s.clearSessionCookie(c)
+	return redirect(c, "/renew/signed-out")
+}
+
+func (s *Server) signedOutPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "signed-out", struct{}{})
+}
+
+func (s *Server) accessibilityPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "accessibility", struct{}{})
+}
+
+func (s *Server) privacyPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "privacy", struct{}{})
+}

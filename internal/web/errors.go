@@ -1,0 +1,111 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+)
+
+// errorPage is the view for every error the user sees.
+type errorPage struct {
+	Status   int
+	Title    string
+	Message  string
+	Next     string // where to go from here
+	NextText string
+}
+
+// statusOf maps each domain code to exactly one HTTP status.
+var statusOf = map[domain.Code]int{
+	domain.CodeInvalid:      http.StatusUnprocessableEntity,
+	domain.CodeNotFound:     http.StatusNotFound,
+	domain.CodeForbidden:    http.StatusForbidden,
+	domain.CodeConflict:     http.StatusConflict,
+	domain.CodeRateLimited:  http.StatusTooManyRequests,
+	domain.CodeUnauthorised: http.StatusUnauthorized,
+	domain.CodeInternal:     http.StatusInternalServerError,
+}
+
+// handleError is the one place errors become responses.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	page := errorPage{Status: http.StatusInternalServerError, Title: "Sorry, there is a problem with the service",
+		Message: "Try again later. Your answers have been saved.", Next: "/", NextText: "Go to the start page"}
+	var he *echo.HTTPError
+	var de *domain.Error
+	switch {
+	case errors.As(err, &de):
+		page.Status = statusOf[de.Code]
+		if de.Code == domain.CodeUnauthorised {
+			_ = redirect(c, "/renew/sign-in")
+			return
+		}
+		if de.Code != domain.CodeInternal {
+			page.Title, page.Message = titleFor(page.Status), de.Message
+			page.Next, page.NextText = "/renew", "Go back to your renewal"
+		}
+	case errors.As(err, &he):
+		page.Status = he.Code
+		page.Title = titleFor(he.Code)
+		switch {
+		case he.Code == http.StatusForbidden || (he.Code == http.StatusBadRequest && isCSRFMessage(he.Message)):
+			page.Status = http.StatusForbidden
+			page.Title = "Your form could not be sent"
+			page.Message = "For your security, forms expire. Go back, refresh the page and try again."
+		case he.Code == http.StatusNotFound:
+			page.Message = "If you typed the web address, check it is correct."
+		case he.Code == http.StatusRequestEntityTooLarge:
+			page.Message = "What you sent is too large. Go back and shorten your answer."
+		case he.Code == http.StatusMethodNotAllowed:
+			page.Message = "That page cannot be used in this way."
+		case he.Code == http.StatusServiceUnavailable || he.Code == http.StatusGatewayTimeout:
+			page.Message = "The service is busy. Try again in a few minutes."
+		case he.Code < 500:
+			page.Message = "Something about that request was not right. Go back and try again."
+		default:
+			page.Title, page.Message = "Sorry, there is a problem with the service", "Try again later."
+		}
+	}
+	if page.Status >= 500 {
+		s.log.Error("request failed", slog.String("id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("route", c.Path()), slog.Any("error", err))
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(page.Status)
+		return
+	}
+	if rerr := s.render(c, page.Status, "error", page); rerr != nil {
+		s.log.Error("error page failed", slog.Any("error", rerr))
+		_ = c.String(page.Status, page.Title)
+	}
+}
+
+func isCSRFMessage(m any) bool {
+	s, _ := m.(string)
+	return s == "missing csrf token in the form parameter" || s == "invalid csrf token"
+}
+
+func titleFor(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusTooManyRequests:
+		return "Too many attempts"
+	case http.StatusConflict:
+		return "You cannot do that yet"
+	case http.StatusUnprocessableEntity, http.StatusBadRequest:
+		return "There is a problem"
+	case http.StatusForbidden:
+		return "You do not have access to this page"
+	case http.StatusRequestEntityTooLarge:
+		return "What you sent is too large"
+	default:
+		return "Sorry, there is a problem with the service"
+	}
+}

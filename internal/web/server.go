@@ -1,0 +1,135 @@
+// Package web is the HTTP side of the service: Echo, routes, forms and rendering. Handlers
+// parse the request, call the service, and render or redirect; nothing else.
+package web
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/herts-msp/taxi-renewals/internal/config"
+	"github.com/herts-msp/taxi-renewals/internal/service"
+	"github.com/herts-msp/taxi-renewals/views"
+)
+
+// Health is what readiness needs to know about the database.
+type Health interface {
+	Ping(ctx context.Context) error
+	PendingMigrations(ctx context.Context) ([]string, error)
+}
+
+// Server holds the HTTP server's dependencies.
+type Server struct {
+	echo     *echo.Echo
+	svc      *service.Service
+	health   Health
+	cfg      config.Config
+	log      *slog.Logger
+	views    *templates
+	validate *validator.Validate
+}
+
+// maxBodyBytes bounds every request body: the largest form is well under this.
+const maxBodyBytes = "64K"
+
+// New builds the server and its routes. It fails if a template does not parse.
+func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logger) (*Server, error) {
+	tmpl, err := parseTemplates(svc.Location())
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{echo: echo.New(), svc: svc, health: health, cfg: cfg, log: log, views: tmpl, validate: newValidator()}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	// Without an extractor Echo believes any X-Forwarded-For, and rate limits per IP could be
+	// dodged by sending a new one each time. Trust the header only from configured proxies.
+	if len(cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+
+	e.Use(middleware.RequestID())
+	e.Use(s.requestLogger())
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit(maxBodyBytes))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
+	e.Use(s.securityHeaders)
+	e.Use(fetchMetadataGuard)
+	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:        func(c echo.Context) bool { return isInfraPath(c.Path()) },
+		TokenLookup:    "form:_csrf",
+		CookieName:     "_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   cfg.SecureCookies,
+		CookieSameSite: http.SameSiteStrictMode,
+	}))
+
+	static, err := fs.Sub(views.Static, "static")
+	if err != nil {
+		return nil, err
+	}
+	e.StaticFS("/static", static)
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	s.driverRoutes()
+	return s, nil
+}
+
+// Handler returns the server as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve runs the server until ctx is cancelled, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, addr string) error {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 16,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func isInfraPath(path string) bool {
+	return path == "/healthz" || path == "/readyz" || len(path) >= 8 && path[:8] == "/static/"
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok\n")
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := s.health.Ping(ctx); err != nil {
+		return c.String(http.StatusServiceUnavailable, "database not answering\n")
+	}
+	pending, err := s.health.PendingMigrations(ctx)
+	if err != nil || len(pending) > 0 {
+		return c.String(http.StatusServiceUnavailable, "migrations not current\n")
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
