@@ -368,20 +368,25 @@ func ParseDate(day, month, year string) (Date, error) {
 	year = strings.TrimSpace(year)
 
 	// Missing boxes: focus the first empty one.
-	missing := []string{}
-	for _, f := range [...]struct{ name, val string }{{"day", day}, {"month", month}, {"year", year}} {
-		if f.val == "" {
-			missing = append(missing, f.name)
+	boxes := [3]string{day, month, year}
+	names := [3]string{"day", "month", "year"}
+	oneMissing := [3]DateProblem{DateMissingDay, DateMissingMonth, DateMissingYear}
+	first, count := -1, 0
+	for i, v := range boxes {
+		if v == "" {
+			count++
+			if first < 0 {
+				first = i
+			}
 		}
 	}
-	switch len(missing) {
+	switch count {
 	case 3:
 		return Date{}, &DateError{Problem: DateMissing, Field: "day"}
 	case 2:
-		return Date{}, &DateError{Problem: DateMissingParts, Field: missing[0]}
+		return Date{}, &DateError{Problem: DateMissingParts, Field: names[first]}
 	case 1:
-		p := map[string]DateProblem{"day": DateMissingDay, "month": DateMissingMonth, "year": DateMissingYear}[missing[0]]
-		return Date{}, &DateError{Problem: p, Field: missing[0]}
+		return Date{}, &DateError{Problem: oneMissing[first], Field: names[first]}
 	}
 
 	d, okD := parseDayOrMonth(day)

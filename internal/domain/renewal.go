@@ -136,9 +136,9 @@ func CheckSubmittable(r Renewal, aw Awareness) error {
 		return &Error{Code: CodeInvalid, Reason: "incomplete", Message: "Complete every section before you send your renewal.", Fields: sectionFields(missing)}
 	}
 	if aw.Status != AwarenessAcknowledged {
-		return &Error{Code: CodeConflict, Reason: "awareness_required",
-			Message: "You must read the current modern slavery awareness leaflet and confirm you understood it before you send your renewal.",
-			Fields:  map[string]string{string(SectionAwareness): "Complete the modern slavery awareness step"}}
+		const msg = "You must read the current modern slavery awareness leaflet and confirm you understood it before you send your renewal"
+		return &Error{Code: CodeConflict, Reason: "awareness_required", Message: msg,
+			Fields: map[string]string{string(SectionAwareness): msg}}
 	}
 	return nil
 }

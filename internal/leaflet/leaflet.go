@@ -48,7 +48,7 @@ type Question struct {
 // Source is a parsed leaflet source file.
 type Source struct {
 	Title   string // text of the "# " line
-	Content string // everything before "+++ quiz", ending in exactly one "\n"
+	Content string // everything before "+++ quiz" (title line included), ending in exactly one "\n"
 	Quiz    []Question
 }
 
@@ -171,10 +171,8 @@ func parseQuiz(lines []string, firstLine int) ([]Question, error) {
 			return nil, errorf(n, `unexpected line in quiz: %q (expected "? ", "- ", "* " or "> " followed by text)`, clip(l))
 		}
 		kind, body := l[0], strings.TrimSpace(l[2:])
-		if kind != '?' && cur == nil {
-			if kind == '-' || kind == '*' || kind == '>' {
-				return nil, errorf(n, `%q comes before any question; start a question with "? "`, clip(l))
-			}
+		if cur == nil && (kind == '-' || kind == '*' || kind == '>') {
+			return nil, errorf(n, `%q comes before any question; start a question with "? "`, clip(l))
 		}
 		switch kind {
 		case '?':

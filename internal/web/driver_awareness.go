@@ -160,6 +160,7 @@ type checkAnswersView struct {
 }
 
 type summarySection struct {
+	ID    string // the error summary links here
 	Title string
 	Rows  []summaryRow
 }
@@ -189,23 +190,23 @@ func checkAnswersData(a domain.Answers, aw domain.Awareness) checkAnswersView {
 	}
 	return checkAnswersView{
 		Sections: []summarySection{
-			{Title: "Your contact details", Rows: []summaryRow{
+			{ID: "contact", Title: "Your contact details", Rows: []summaryRow{
 				{Key: "Email address", Value: a.Contact.Email, Href: "/renew/contact?from=check", Change: "email address"},
 				{Key: "Phone number", Value: a.Contact.Phone, Href: "/renew/contact?from=check", Change: "phone number"},
 				{Key: "Address", Value: address, Href: "/renew/contact?from=check", Change: "address"},
 			}},
-			{Title: "Your licence", Rows: []summaryRow{
+			{ID: "licence", Title: "Your licence", Rows: []summaryRow{
 				{Key: "DVLA driving licence number", Value: a.Licence.DVLANumber, Href: "/renew/licence?from=check", Change: "DVLA driving licence number"},
 				{Key: "DVLA check code", Value: a.Licence.DVLACheckCode, Href: "/renew/licence?from=check", Change: "DVLA check code"},
 				{Key: "Licence term", Value: term, Href: "/renew/licence?from=check", Change: "licence term"},
 			}},
-			{Title: "Your checks", Rows: []summaryRow{
+			{ID: "checks", Title: "Your checks", Rows: []summaryRow{
 				{Key: "DBS certificate number", Value: ch.DBSNumber, Href: "/renew/checks?from=check", Change: "DBS certificate number"},
 				{Key: "HMRC tax check code", Value: ch.TaxCheckCode, Href: "/renew/checks?from=check", Change: "tax check code"},
 				{Key: "Last Group 2 medical", Value: medical, Href: "/renew/checks?from=check", Change: "medical date"},
 				{Key: "Right to work", Value: rtw, Href: "/renew/checks?from=check", Change: "right to work"},
 			}},
-			{Title: "Your declarations", Rows: []summaryRow{
+			{ID: "declarations", Title: "Your declarations", Rows: []summaryRow{
 				{Key: "Offences since your last licence", Value: offences, Href: "/renew/declarations?from=check", Change: "offences"},
 			}},
 		},

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -54,8 +55,13 @@ func fromDomain(err error, fallbackField string) (*fieldErrors, bool) {
 	}
 	fe := &fieldErrors{}
 	if len(de.Fields) > 0 && fallbackField == "" {
-		for k, v := range de.Fields {
-			fe.Add(k, v)
+		keys := make([]string, 0, len(de.Fields))
+		for k := range de.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // a stable order for the error summary
+		for _, k := range keys {
+			fe.Add(k, de.Fields[k])
 		}
 	} else {
 		fe.Add(fallbackField, de.Message)

@@ -1,0 +1,163 @@
+// Package testenv builds a real service for tests: a temp SQLite file, migrations, the
+// shipped leaflet, a few drivers, and Echo behind an httptest server. Only the clock is fake.
+package testenv
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/herts-msp/taxi-renewals/db"
+	"github.com/herts-msp/taxi-renewals/internal/config"
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/service"
+	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/web"
+)
+
+// Clock is a settable clock, safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock on.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Env is a running service on a temp database.
+type Env struct {
+	Store   *store.Store
+	Service *service.Service
+	Server  *httptest.Server
+	Clock   *Clock
+	Config  config.Config
+	// Drivers by licence number.
+	Drivers map[string]domain.Driver
+}
+
+// Start is the fixed "now" of every test: 26 November 2026, 10:00 UTC.
+var Start = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// Options change the environment.
+type Options struct {
+	// BaseURL, when https, makes cookies Secure.
+	BaseURL string
+	// NoLeaflet skips publishing the first leaflet.
+	NoLeaflet bool
+}
+
+// New starts an environment; everything is closed when the test ends.
+func New(t testing.TB, opts Options) *Env {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "renewals.db")
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock := &Clock{now: Start}
+	base := opts.BaseURL
+	if base == "" {
+		base = "http://127.0.0.1"
+	}
+	cfg, _, err := config.Load("test", []string{"--database", path, "--base-url", base, "--secret-key", "test-secret-key-of-at-least-32-characters"},
+		func(string) string { return "" }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Europe/London")
+	log := slog.New(slog.DiscardHandler)
+	svc := service.New(st, service.Options{Clock: clock.Now, SecretKey: []byte(cfg.SecretKey), DueWindowDays: 90, BaseURL: base, Location: loc, Logger: log})
+	env := &Env{Store: st, Service: svc, Clock: clock, Config: cfg, Drivers: map[string]domain.Driver{}}
+	if !opts.NoLeaflet {
+		env.PublishLeaflet(t, "1.0", false)
+	}
+	env.seedDrivers(t)
+	srv, err := web.New(cfg, svc, st, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Server = httptest.NewServer(srv.Handler())
+	t.Cleanup(env.Server.Close)
+	return env
+}
+
+// PublishLeaflet publishes the shipped driver leaflet under a version label.
+func (e *Env) PublishLeaflet(t testing.TB, version string, minor bool) domain.LeafletVersion {
+	t.Helper()
+	src, err := fs.ReadFile(db.Leaflets, "leaflets/driver-v1.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.Service.PublishLeaflet(context.Background(), service.PublishRequest{Source: src, Version: version, Minor: minor, By: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Test drivers: two due in different councils, one not due, one expired.
+const (
+	DueDacorum  = "DAC-1001"
+	DueWatford  = "WAT-2002"
+	NotDue      = "DAC-3003"
+	Expired     = "DAC-4004"
+	DriverDOB   = "1980-03-27"
+	DacorumSlug = "dacorum"
+)
+
+func (e *Env) seedDrivers(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	today := domain.DateOf(Start)
+	dob, _ := domain.ParseISODate(DriverDOB)
+	var ds []domain.Driver
+	for _, p := range []struct {
+		council, licence, given string
+		days                    int
+	}{
+		{"dacorum", DueDacorum, "Zoë", 40},
+		{"watford", DueWatford, "Łukasz", 20},
+		{"dacorum", NotDue, "Ama", 200},
+		{"dacorum", Expired, "Seán", -1},
+	} {
+		c, err := e.Store.CouncilBySlug(ctx, p.council)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := today.AddDays(p.days)
+		ds = append(ds, domain.Driver{CouncilID: c.ID, LicenceNumber: p.licence, GivenNames: p.given, FamilyName: "O’Brien-Test",
+			DateOfBirth: dob, Email: p.licence + "@example.org", Phone: "07700900123", Postcode: "AL8 6XF",
+			LicenceStart: exp.AddYears(-3), LicenceExpiry: exp, Status: "active"})
+	}
+	if err := e.Store.UpsertDrivers(ctx, ds, Start); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		c, _ := e.Store.CouncilByID(ctx, d.CouncilID)
+		got, err := e.Store.DriverByLicence(ctx, c.ID, d.LicenceNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Drivers[d.LicenceNumber] = got
+	}
+}
