@@ -37,9 +37,9 @@ func (s *Service) StartSignIn(ctx context.Context, req SignInRequest) (domain.Dr
 	if err := s.limit(ctx, "signin_ip", req.IP, signInPerIP); err != nil {
 		return domain.Driver{}, err
 	}
-	notFound := &domain.Error{Code: domain.CodeInvalid, Reason: "no_match",
-		Message: "We could not find a licence with that number and date of birth. Check the details on your licence.",
-		Fields:  map[string]string{"licence_number": "Check your licence number", "dob": "Check your date of birth"}}
+	const noMatch = "We could not find a licence with that number and date of birth. Check the council and the details on your licence"
+	notFound := &domain.Error{Code: domain.CodeInvalid, Reason: "no_match", Message: noMatch,
+		Fields: map[string]string{"licence_number": noMatch}}
 	council, err := s.store.CouncilBySlug(ctx, req.CouncilSlug)
 	if err != nil {
 		if domain.ErrorCode(err) == domain.CodeNotFound {

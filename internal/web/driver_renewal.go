@@ -269,6 +269,9 @@ func (s *Server) saveChecks(c echo.Context) error {
 		case medical.Before(today.AddYears(-10)):
 			fe.Add("medical", "The date of your last Group 2 medical must be in the last 10 years")
 		}
+		if fe.Get("medical") != "" {
+			fe.focus("medical", "medical-day")
+		}
 	}
 	if fe.Any() {
 		return s.render(c, http.StatusUnprocessableEntity, "checks", checksView{Form: f, Errors: fe})
