@@ -118,8 +118,8 @@ func (s *Service) sendCode(ctx context.Context, driver domain.Driver, council do
 
 // VerifyCode checks a one-time code typed by a driver.
 func (s *Service) VerifyCode(ctx context.Context, driverID int64, typed, ip string) error {
-	code := strings.Join(strings.Fields(typed), "")
-	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+	code, err := domain.NormaliseSignInCode(typed)
+	if err != nil {
 		return &domain.Error{Code: domain.CodeInvalid, Reason: "code_format", Message: "Enter the 6-digit code from your email",
 			Fields: map[string]string{"code": "Enter the 6-digit code from your email"}}
 	}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/store"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from the server goroutine and read from the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(string) string { return "" }
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut syncBuffer
+	code := run(context.Background(), args, noEnv, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestMigrateCommand(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "r.db")
+	code, out, errOut := runCmd(t, "migrate", "--database", dbPath)
+	if code != 0 || !strings.Contains(out, "applied 0001_init") {
+		t.Fatalf("first migrate: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCmd(t, "migrate", "--database", dbPath)
+	if code != 0 || !strings.Contains(out, "database is up to date") {
+		t.Fatalf("second migrate: exit %d\n%s", code, out)
+	}
+}
+
+func TestLeafletCommands(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "r.db")
+	leafletFile := filepath.Join("..", "..", "db", "leaflets", "driver-v1.md")
+
+	code, _, errOut := runCmd(t, "leaflet", "publish", "--database", dbPath, "--file", leafletFile, "--version", "1.0", "--minor")
+	if code == 0 || !strings.Contains(errOut, "first version of a leaflet cannot be a minor correction") {
+		t.Fatalf("minor first version: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := runCmd(t, "leaflet", "publish", "--database", dbPath, "--file", leafletFile, "--version", "1.0")
+	if code != 0 || !strings.Contains(out, "published driver leaflet version 1.0") || !strings.Contains(out, "requires re-acknowledgement: true") {
+		t.Fatalf("publish: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runCmd(t, "leaflet", "publish", "--database", dbPath, "--file", leafletFile, "--version", "1.0")
+	if code == 0 || !strings.Contains(errOut, "already been published") {
+		t.Fatalf("duplicate: exit %d: %s", code, errOut)
+	}
+	code, out, _ = runCmd(t, "leaflet", "publish", "--database", dbPath, "--file", leafletFile, "--version", "1.1", "--minor")
+	if code != 0 || !strings.Contains(out, "requires re-acknowledgement: false") {
+		t.Fatalf("minor: exit %d\n%s", code, out)
+	}
+	broken := filepath.Join(dir, "broken.md")
+	if err := os.WriteFile(broken, []byte("# Title\n\nText.\n\n+++ quiz\n? A question with no right answer\n- a\n- b\n> because\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runCmd(t, "leaflet", "publish", "--database", dbPath, "--file", broken, "--version", "2.0")
+	if code == 0 || !strings.Contains(errOut, "line 6") {
+		t.Fatalf("broken leaflet: exit %d: %s", code, errOut)
+	}
+	code, out, _ = runCmd(t, "leaflet", "list", "--database", dbPath)
+	if code != 0 || !strings.Contains(out, "1.0") || !strings.Contains(out, "1.1") || strings.Contains(out, "2.0") {
+		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// serveFor runs `renewals serve` until /readyz answers 200, hands over, then stops it with a
+// cancelled context (as SIGTERM does) and checks it exits cleanly.
+func serveFor(t *testing.T, args []string, check func(base string, stdout string)) {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), noEnv, &out, &errOut) }()
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("server never became ready:\n%s%s", out.String(), errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	check(base, out.String())
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d:\n%s", code, errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop after cancel")
+	}
+}
+
+func TestServeDemo(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "demo.db")
+	serveFor(t, []string{"--demo", "--database", dbPath}, func(base, stdout string) {
+		for _, want := range []string{"Demo data loaded", "Dacorum Borough Council", "DAC-20417", "14/03/1979", "demo sign-in code"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("start-up output lacks %q:\n%s", want, stdout)
+			}
+		}
+		resp, err := http.Get(base + "/leaflet")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("leaflet: %v %v", err, resp)
+		}
+		resp.Body.Close()
+	})
+}
+
+func TestServeWithoutDemoSeedsNothingFake(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "real.db")
+	serveFor(t, []string{"--database", dbPath}, func(base, stdout string) {
+		if strings.Contains(stdout, "Demo data") {
+			t.Errorf("demo output without --demo:\n%s", stdout)
+		}
+	})
+	st, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	councils, err := st.Councils(context.Background())
+	if err != nil || len(councils) != 10 {
+		t.Fatalf("councils: %d, %v", len(councils), err)
+	}
+	for _, c := range councils {
+		if _, err := st.DriverByLicence(context.Background(), c.ID, "DAC-20417"); domain.ErrorCode(err) != domain.CodeNotFound {
+			t.Fatalf("a demo driver exists without --demo (council %s): %v", c.Slug, err)
+		}
+	}
+	if vs, err := st.LeafletVersions(context.Background(), domain.AudienceDriver); err != nil || len(vs) != 0 {
+		t.Fatalf("leaflets published without --demo: %d, %v", len(vs), err)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if code, _, errOut := runCmd(t); code != 2 || !strings.Contains(errOut, "usage: renewals") {
+		t.Fatalf("no args: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Fatalf("unknown: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "serve", "--due-window-days", "0", "--database", filepath.Join(t.TempDir(), "x.db")); code != 1 || !strings.Contains(errOut, "due-window-days") {
+		t.Fatalf("bad config: %d %s", code, errOut)
+	}
+}
