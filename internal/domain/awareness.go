@@ -120,9 +120,12 @@ func AssessAwareness(versions []LeafletVersion, evidence []Evidence) Awareness {
 	if from < 0 {
 		return Awareness{Status: AwarenessNoLeaflet}
 	}
-	inForce := map[int64]bool{}
+	inForce, superseded := map[int64]bool{}, map[int64]bool{}
 	for _, v := range versions[from:] {
 		inForce[v.ID] = true
+	}
+	for _, v := range versions[:from] {
+		superseded[v.ID] = true
 	}
 	voided := map[int64]bool{}
 	for _, e := range evidence {
@@ -141,7 +144,7 @@ func AssessAwareness(versions []LeafletVersion, evidence []Evidence) Awareness {
 			if a.Acknowledgement.ID == 0 || e.OccurredAt.After(a.Acknowledgement.OccurredAt) {
 				a.Acknowledgement = e
 			}
-		case e.Kind == KindAcknowledgement:
+		case e.Kind == KindAcknowledgement && superseded[e.LeafletID]:
 			anyOldAck = true
 		case e.Kind == KindIssue && inForce[e.LeafletID]:
 			if a.Issue.ID == 0 || e.OccurredAt.After(a.Issue.OccurredAt) {

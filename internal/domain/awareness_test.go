@@ -8,54 +8,54 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// t0 is a fixed UTC instant; evidence times are offsets from it.
-var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+// awT0 is a fixed UTC instant; evidence times are offsets from it.
+var awT0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
-func at(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Minute) }
+func awAt(minutes int) time.Time { return awT0.Add(time.Duration(minutes) * time.Minute) }
 
 // version builds a published driver leaflet version.
-func version(id int64, label string, reack bool) LeafletVersion {
+func awVersion(id int64, label string, reack bool) LeafletVersion {
 	return LeafletVersion{
 		ID: id, Audience: AudienceDriver, Version: label, Title: "Leaflet " + label,
 		Content: "content " + label, ContentSHA256: "sha-" + label, RequiresReack: reack,
-		PublishedAt: at(-1000 + int(id)), PublishedBy: "test",
+		PublishedAt: awAt(-1000 + int(id)), PublishedBy: "test",
 	}
 }
 
-const testDriverID, testCouncilID = 7, 2
+const awDriverID, awCouncilID = 7, 2
 
-func evidence(id int64, kind EvidenceKind, leafletID int64, when time.Time) Evidence {
+func awEvidence(id int64, kind EvidenceKind, leafletID int64, when time.Time) Evidence {
 	return Evidence{
-		ID: id, Kind: kind, DriverID: testDriverID, CouncilID: testCouncilID, LeafletID: leafletID,
+		ID: id, Kind: kind, DriverID: awDriverID, CouncilID: awCouncilID, LeafletID: leafletID,
 		ContentSHA256: "sha", Channel: ChannelOnline, OccurredAt: when, RecordedAt: when,
-		ActorKind: ActorDriver, ActorID: testDriverID,
+		ActorKind: ActorDriver, ActorID: awDriverID,
 	}
 }
 
-func issueOf(id, leafletID int64, when time.Time) Evidence {
-	return evidence(id, KindIssue, leafletID, when)
+func awIssue(id, leafletID int64, when time.Time) Evidence {
+	return awEvidence(id, KindIssue, leafletID, when)
 }
 
-func ackOf(id, leafletID int64, when time.Time) Evidence {
-	return evidence(id, KindAcknowledgement, leafletID, when)
+func awAck(id, leafletID int64, when time.Time) Evidence {
+	return awEvidence(id, KindAcknowledgement, leafletID, when)
 }
 
-// voidOf cancels record voids (a void carries the leaflet of the record it cancels).
-func voidOf(id, voids, leafletID int64, when time.Time) Evidence {
-	e := evidence(id, KindVoid, leafletID, when)
+// awVoid cancels record voids (a void carries the leaflet of the record it cancels).
+func awVoid(id, voids, leafletID int64, when time.Time) Evidence {
+	e := awEvidence(id, KindVoid, leafletID, when)
 	e.VoidsID, e.ActorKind, e.ActorID, e.Reason = voids, ActorStaff, 99, "recorded against the wrong driver"
 	return e
 }
 
 var (
-	v1Major = version(1, "1.0", true)
-	v1Minor = version(1, "1.0", false) // a first version flagged minor is still in force
-	v2Major = version(2, "2.0", true)
-	v2Minor = version(2, "1.1", false)
-	v3Major = version(3, "3.0", true)
-	v3Minor = version(3, "2.1", false)
-	v4Minor = version(4, "2.2", false)
-	v5Minor = version(5, "2.3", false)
+	awV1Major = awVersion(1, "1.0", true)
+	awV1Minor = awVersion(1, "1.0", false) // a first version flagged minor is still in force
+	awV2Major = awVersion(2, "2.0", true)
+	awV2Minor = awVersion(2, "1.1", false)
+	awV3Major = awVersion(3, "3.0", true)
+	awV3Minor = awVersion(3, "2.1", false)
+	awV4Minor = awVersion(4, "2.2", false)
+	awV5Minor = awVersion(5, "2.3", false)
 )
 
 func TestInForceFrom(t *testing.T) {
@@ -66,14 +66,14 @@ func TestInForceFrom(t *testing.T) {
 	}{
 		{"no versions", nil, -1},
 		{"empty slice", []LeafletVersion{}, -1},
-		{"one major", []LeafletVersion{v1Major}, 0},
-		{"one version flagged minor is still in force", []LeafletVersion{v1Minor}, 0},
-		{"first version flagged minor then minor", []LeafletVersion{v1Minor, v2Minor}, 0},
-		{"major then minor", []LeafletVersion{v1Major, v2Minor}, 0},
-		{"major then major", []LeafletVersion{v1Major, v2Major}, 1},
-		{"major, major, minor", []LeafletVersion{v1Major, v2Major, v3Minor}, 1},
-		{"major, minor, major", []LeafletVersion{v1Major, v2Minor, v3Major}, 2},
-		{"major, minor, major, minor, minor", []LeafletVersion{v1Major, v2Minor, v3Major, v4Minor, v5Minor}, 2},
+		{"one major", []LeafletVersion{awV1Major}, 0},
+		{"one version flagged minor is still in force", []LeafletVersion{awV1Minor}, 0},
+		{"first version flagged minor then minor", []LeafletVersion{awV1Minor, awV2Minor}, 0},
+		{"major then minor", []LeafletVersion{awV1Major, awV2Minor}, 0},
+		{"major then major", []LeafletVersion{awV1Major, awV2Major}, 1},
+		{"major, major, minor", []LeafletVersion{awV1Major, awV2Major, awV3Minor}, 1},
+		{"major, minor, major", []LeafletVersion{awV1Major, awV2Minor, awV3Major}, 2},
+		{"major, minor, major, minor, minor", []LeafletVersion{awV1Major, awV2Minor, awV3Major, awV4Minor, awV5Minor}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,10 +85,10 @@ func TestInForceFrom(t *testing.T) {
 }
 
 func TestAssessAwareness(t *testing.T) {
-	one := []LeafletVersion{v1Major}
-	majorThenMajor := []LeafletVersion{v1Major, v2Major}
-	majorThenMinor := []LeafletVersion{v1Major, v2Minor}
-	three := []LeafletVersion{v1Major, v2Major, v3Minor}
+	one := []LeafletVersion{awV1Major}
+	majorThenMajor := []LeafletVersion{awV1Major, awV2Major}
+	majorThenMinor := []LeafletVersion{awV1Major, awV2Minor}
+	three := []LeafletVersion{awV1Major, awV2Major, awV3Minor}
 	tests := []struct {
 		name     string
 		versions []LeafletVersion
@@ -101,148 +101,148 @@ func TestAssessAwareness(t *testing.T) {
 		},
 		{
 			name:     "no versions, stray evidence: still no_leaflet",
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(1))},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(1))},
 			want:     Awareness{Status: AwarenessNoLeaflet},
 		},
 		{
 			name:     "one version, no evidence: none",
 			versions: one,
-			want:     Awareness{Status: AwarenessNone, Current: v1Major},
+			want:     Awareness{Status: AwarenessNone, Current: awV1Major},
 		},
 		{
 			name:     "issued only: issued",
 			versions: one,
-			evidence: []Evidence{issueOf(1, 1, at(0))},
-			want:     Awareness{Status: AwarenessIssued, Current: v1Major, Issue: issueOf(1, 1, at(0))},
+			evidence: []Evidence{awIssue(1, 1, awAt(0))},
+			want:     Awareness{Status: AwarenessIssued, Current: awV1Major, Issue: awIssue(1, 1, awAt(0))},
 		},
 		{
 			name:     "issued twice: latest issue chosen",
 			versions: one,
-			evidence: []Evidence{issueOf(2, 1, at(5)), issueOf(1, 1, at(0))},
-			want:     Awareness{Status: AwarenessIssued, Current: v1Major, Issue: issueOf(2, 1, at(5))},
+			evidence: []Evidence{awIssue(2, 1, awAt(5)), awIssue(1, 1, awAt(0))},
+			want:     Awareness{Status: AwarenessIssued, Current: awV1Major, Issue: awIssue(2, 1, awAt(5))},
 		},
 		{
 			name:     "issued and acknowledged: acknowledged",
 			versions: one,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3))},
-			want: Awareness{Status: AwarenessAcknowledged, Current: v1Major,
-				Acknowledgement: ackOf(2, 1, at(3)), Issue: issueOf(1, 1, at(0))},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3))},
+			want: Awareness{Status: AwarenessAcknowledged, Current: awV1Major,
+				Acknowledgement: awAck(2, 1, awAt(3)), Issue: awIssue(1, 1, awAt(0))},
 		},
 		{
 			name:     "acknowledged twice, any order: latest acknowledgement chosen",
 			versions: one,
-			evidence: []Evidence{ackOf(3, 1, at(9)), issueOf(1, 1, at(0)), ackOf(2, 1, at(3))},
-			want: Awareness{Status: AwarenessAcknowledged, Current: v1Major,
-				Acknowledgement: ackOf(3, 1, at(9)), Issue: issueOf(1, 1, at(0))},
+			evidence: []Evidence{awAck(3, 1, awAt(9)), awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3))},
+			want: Awareness{Status: AwarenessAcknowledged, Current: awV1Major,
+				Acknowledgement: awAck(3, 1, awAt(9)), Issue: awIssue(1, 1, awAt(0))},
 		},
 		{
 			name:     "acknowledgement voided: back to issued",
 			versions: one,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3)), voidOf(3, 2, 1, at(10))},
-			want:     Awareness{Status: AwarenessIssued, Current: v1Major, Issue: issueOf(1, 1, at(0))},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3)), awVoid(3, 2, 1, awAt(10))},
+			want:     Awareness{Status: AwarenessIssued, Current: awV1Major, Issue: awIssue(1, 1, awAt(0))},
 		},
 		{
 			name:     "latest acknowledgement voided: the earlier one counts",
 			versions: one,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3)), ackOf(3, 1, at(9)), voidOf(4, 3, 1, at(10))},
-			want: Awareness{Status: AwarenessAcknowledged, Current: v1Major,
-				Acknowledgement: ackOf(2, 1, at(3)), Issue: issueOf(1, 1, at(0))},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3)), awAck(3, 1, awAt(9)), awVoid(4, 3, 1, awAt(10))},
+			want: Awareness{Status: AwarenessAcknowledged, Current: awV1Major,
+				Acknowledgement: awAck(2, 1, awAt(3)), Issue: awIssue(1, 1, awAt(0))},
 		},
 		{
 			name:     "void listed before the record it voids",
 			versions: one,
-			evidence: []Evidence{voidOf(3, 2, 1, at(10)), issueOf(1, 1, at(0)), ackOf(2, 1, at(3))},
-			want:     Awareness{Status: AwarenessIssued, Current: v1Major, Issue: issueOf(1, 1, at(0))},
+			evidence: []Evidence{awVoid(3, 2, 1, awAt(10)), awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3))},
+			want:     Awareness{Status: AwarenessIssued, Current: awV1Major, Issue: awIssue(1, 1, awAt(0))},
 		},
 		{
 			name:     "issue and acknowledgement both voided: none",
 			versions: one,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3)), voidOf(3, 2, 1, at(10)), voidOf(4, 1, 1, at(11))},
-			want:     Awareness{Status: AwarenessNone, Current: v1Major},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3)), awVoid(3, 2, 1, awAt(10)), awVoid(4, 1, 1, awAt(11))},
+			want:     Awareness{Status: AwarenessNone, Current: awV1Major},
 		},
 		{
 			name:     "v1 acknowledged, v2 requires re-acknowledgement: reack_needed",
 			versions: majorThenMajor,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3))},
-			want:     Awareness{Status: AwarenessOutdated, Current: v2Major},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3))},
+			want:     Awareness{Status: AwarenessOutdated, Current: awV2Major},
 		},
 		{
 			name:     "v1 acknowledged, v2 major issued: issued",
 			versions: majorThenMajor,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3)), issueOf(3, 2, at(20))},
-			want:     Awareness{Status: AwarenessIssued, Current: v2Major, Issue: issueOf(3, 2, at(20))},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3)), awIssue(3, 2, awAt(20))},
+			want:     Awareness{Status: AwarenessIssued, Current: awV2Major, Issue: awIssue(3, 2, awAt(20))},
 		},
 		{
 			name:     "v1 acknowledged, v2 major acknowledged: acknowledged",
 			versions: majorThenMajor,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3)), issueOf(3, 2, at(20)), ackOf(4, 2, at(21))},
-			want: Awareness{Status: AwarenessAcknowledged, Current: v2Major,
-				Acknowledgement: ackOf(4, 2, at(21)), Issue: issueOf(3, 2, at(20))},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3)), awIssue(3, 2, awAt(20)), awAck(4, 2, awAt(21))},
+			want: Awareness{Status: AwarenessAcknowledged, Current: awV2Major,
+				Acknowledgement: awAck(4, 2, awAt(21)), Issue: awIssue(3, 2, awAt(20))},
 		},
 		{
 			name:     "v1 acknowledged but voided, v2 major: none, not reack_needed",
 			versions: majorThenMajor,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3)), voidOf(3, 2, 1, at(4))},
-			want:     Awareness{Status: AwarenessNone, Current: v2Major},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3)), awVoid(3, 2, 1, awAt(4))},
+			want:     Awareness{Status: AwarenessNone, Current: awV2Major},
 		},
 		{
 			name:     "v1 acknowledged, v2 minor: still acknowledged",
 			versions: majorThenMinor,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3))},
-			want: Awareness{Status: AwarenessAcknowledged, Current: v2Minor,
-				Acknowledgement: ackOf(2, 1, at(3)), Issue: issueOf(1, 1, at(0))},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3))},
+			want: Awareness{Status: AwarenessAcknowledged, Current: awV2Minor,
+				Acknowledgement: awAck(2, 1, awAt(3)), Issue: awIssue(1, 1, awAt(0))},
 		},
 		{
 			name:     "v1 major, v2 major, v3 minor: acknowledgement of v2 counts",
 			versions: three,
-			evidence: []Evidence{issueOf(1, 2, at(0)), ackOf(2, 2, at(3))},
-			want: Awareness{Status: AwarenessAcknowledged, Current: v3Minor,
-				Acknowledgement: ackOf(2, 2, at(3)), Issue: issueOf(1, 2, at(0))},
+			evidence: []Evidence{awIssue(1, 2, awAt(0)), awAck(2, 2, awAt(3))},
+			want: Awareness{Status: AwarenessAcknowledged, Current: awV3Minor,
+				Acknowledgement: awAck(2, 2, awAt(3)), Issue: awIssue(1, 2, awAt(0))},
 		},
 		{
 			name:     "v1 major, v2 major, v3 minor: acknowledgement of v1 does not count",
 			versions: three,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3))},
-			want:     Awareness{Status: AwarenessOutdated, Current: v3Minor},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3))},
+			want:     Awareness{Status: AwarenessOutdated, Current: awV3Minor},
 		},
 		{
 			name:     "v1 major, v2 major, v3 minor: acknowledgement of v3 counts",
 			versions: three,
-			evidence: []Evidence{issueOf(1, 3, at(0)), ackOf(2, 3, at(3))},
-			want: Awareness{Status: AwarenessAcknowledged, Current: v3Minor,
-				Acknowledgement: ackOf(2, 3, at(3)), Issue: issueOf(1, 3, at(0))},
+			evidence: []Evidence{awIssue(1, 3, awAt(0)), awAck(2, 3, awAt(3))},
+			want: Awareness{Status: AwarenessAcknowledged, Current: awV3Minor,
+				Acknowledgement: awAck(2, 3, awAt(3)), Issue: awIssue(1, 3, awAt(0))},
 		},
 		{
 			name:     "v1 major, v2 major, v3 minor: acks of v1 and v3, the v3 one counts",
 			versions: three,
-			evidence: []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(3)), issueOf(3, 3, at(30)), ackOf(4, 3, at(31))},
-			want: Awareness{Status: AwarenessAcknowledged, Current: v3Minor,
-				Acknowledgement: ackOf(4, 3, at(31)), Issue: issueOf(3, 3, at(30))},
+			evidence: []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(3)), awIssue(3, 3, awAt(30)), awAck(4, 3, awAt(31))},
+			want: Awareness{Status: AwarenessAcknowledged, Current: awV3Minor,
+				Acknowledgement: awAck(4, 3, awAt(31)), Issue: awIssue(3, 3, awAt(30))},
 		},
 		{
 			name:     "v1 major, v2 major, v3 minor: issue of v1 only is not an issue in force",
 			versions: three,
-			evidence: []Evidence{issueOf(1, 1, at(0))},
-			want:     Awareness{Status: AwarenessNone, Current: v3Minor},
+			evidence: []Evidence{awIssue(1, 1, awAt(0))},
+			want:     Awareness{Status: AwarenessNone, Current: awV3Minor},
 		},
 		{
 			name:     "issue of a leaflet id that does not exist: none",
 			versions: one,
-			evidence: []Evidence{issueOf(1, 99, at(0))},
-			want:     Awareness{Status: AwarenessNone, Current: v1Major},
+			evidence: []Evidence{awIssue(1, 99, awAt(0))},
+			want:     Awareness{Status: AwarenessNone, Current: awV1Major},
 		},
 		{
 			name:     "issue and acknowledgement of a leaflet id that does not exist: none",
 			versions: one,
-			evidence: []Evidence{issueOf(1, 99, at(0)), ackOf(2, 99, at(3))},
-			want:     Awareness{Status: AwarenessNone, Current: v1Major},
+			evidence: []Evidence{awIssue(1, 99, awAt(0)), awAck(2, 99, awAt(3))},
+			want:     Awareness{Status: AwarenessNone, Current: awV1Major},
 		},
 		{
 			name:     "evidence of a leaflet id that does not exist beside a real acknowledgement",
 			versions: one,
-			evidence: []Evidence{issueOf(1, 99, at(0)), ackOf(2, 99, at(30)), issueOf(3, 1, at(1)), ackOf(4, 1, at(2))},
-			want: Awareness{Status: AwarenessAcknowledged, Current: v1Major,
-				Acknowledgement: ackOf(4, 1, at(2)), Issue: issueOf(3, 1, at(1))},
+			evidence: []Evidence{awIssue(1, 99, awAt(0)), awAck(2, 99, awAt(30)), awIssue(3, 1, awAt(1)), awAck(4, 1, awAt(2))},
+			want: Awareness{Status: AwarenessAcknowledged, Current: awV1Major,
+				Acknowledgement: awAck(4, 1, awAt(2)), Issue: awIssue(3, 1, awAt(1))},
 		},
 	}
 	for _, tt := range tests {
@@ -263,13 +263,13 @@ func TestIssued(t *testing.T) {
 		want      bool
 	}{
 		{"no evidence", nil, 1, false},
-		{"issue of this leaflet", []Evidence{issueOf(1, 1, at(0))}, 1, true},
-		{"issue of another leaflet", []Evidence{issueOf(1, 2, at(0))}, 1, false},
-		{"acknowledgement without issue", []Evidence{ackOf(1, 1, at(0))}, 1, false},
-		{"issue voided", []Evidence{issueOf(1, 1, at(0)), voidOf(2, 1, 1, at(1))}, 1, false},
-		{"void listed before the issue", []Evidence{voidOf(2, 1, 1, at(1)), issueOf(1, 1, at(0))}, 1, false},
-		{"issue voided then issued again", []Evidence{issueOf(1, 1, at(0)), voidOf(2, 1, 1, at(1)), issueOf(3, 1, at(2))}, 1, true},
-		{"void of another record", []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(1)), voidOf(3, 2, 1, at(2))}, 1, true},
+		{"issue of this leaflet", []Evidence{awIssue(1, 1, awAt(0))}, 1, true},
+		{"issue of another leaflet", []Evidence{awIssue(1, 2, awAt(0))}, 1, false},
+		{"acknowledgement without issue", []Evidence{awAck(1, 1, awAt(0))}, 1, false},
+		{"issue voided", []Evidence{awIssue(1, 1, awAt(0)), awVoid(2, 1, 1, awAt(1))}, 1, false},
+		{"void listed before the issue", []Evidence{awVoid(2, 1, 1, awAt(1)), awIssue(1, 1, awAt(0))}, 1, false},
+		{"issue voided then issued again", []Evidence{awIssue(1, 1, awAt(0)), awVoid(2, 1, 1, awAt(1)), awIssue(3, 1, awAt(2))}, 1, true},
+		{"void of another record", []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(1)), awVoid(3, 2, 1, awAt(2))}, 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,8 +281,8 @@ func TestIssued(t *testing.T) {
 }
 
 func TestCheckAcknowledgeable(t *testing.T) {
-	versions := []LeafletVersion{v1Major, v2Major}
-	issuedV2 := []Evidence{issueOf(1, 1, at(0)), issueOf(2, 2, at(5))}
+	versions := []LeafletVersion{awV1Major, awV2Major}
+	issuedV2 := []Evidence{awIssue(1, 1, awAt(0)), awIssue(2, 2, awAt(5))}
 	tests := []struct {
 		name       string
 		versions   []LeafletVersion
@@ -295,12 +295,12 @@ func TestCheckAcknowledgeable(t *testing.T) {
 		{"older version", versions, issuedV2, 1, 1, "leaflet_not_current"},
 		{"unknown leaflet id", versions, issuedV2, 99, 99, "leaflet_not_current"},
 		{"zero leaflet id", versions, issuedV2, 0, 0, "leaflet_not_current"},
-		{"current version not issued", versions, []Evidence{issueOf(1, 1, at(0))}, 2, 2, "not_issued"},
-		{"current version issue voided", versions, []Evidence{issueOf(2, 2, at(5)), voidOf(3, 2, 2, at(6))}, 2, 2, "not_issued"},
+		{"current version not issued", versions, []Evidence{awIssue(1, 1, awAt(0))}, 2, 2, "not_issued"},
+		{"current version issue voided", versions, []Evidence{awIssue(2, 2, awAt(5)), awVoid(3, 2, 2, awAt(6))}, 2, 2, "not_issued"},
 		{"quiz not passed", versions, issuedV2, 2, 0, "check_required"},
 		{"quiz passed on an older version", versions, issuedV2, 2, 1, "check_required"},
 		{"ok", versions, issuedV2, 2, 2, ""},
-		{"ok when already acknowledged", versions, append(issuedV2, ackOf(3, 2, at(6))), 2, 2, ""},
+		{"ok when already acknowledged", versions, append(issuedV2, awAck(3, 2, awAt(6))), 2, 2, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -316,7 +316,7 @@ func TestCheckAcknowledgeable(t *testing.T) {
 	}
 }
 
-func completeAnswers() Answers {
+func awCompleteAnswers() Answers {
 	medical, err := ParseISODate("2026-10-01")
 	if err != nil {
 		panic(err)
@@ -333,11 +333,11 @@ func completeAnswers() Answers {
 }
 
 func TestCheckSubmittable(t *testing.T) {
-	versions := []LeafletVersion{v1Major}
-	acknowledged := AssessAwareness(versions, []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(1))})
-	issued := AssessAwareness(versions, []Evidence{issueOf(1, 1, at(0))})
+	versions := []LeafletVersion{awV1Major}
+	acknowledged := AssessAwareness(versions, []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(1))})
+	issued := AssessAwareness(versions, []Evidence{awIssue(1, 1, awAt(0))})
 	none := AssessAwareness(versions, nil)
-	outdated := AssessAwareness([]LeafletVersion{v1Major, v2Major}, []Evidence{issueOf(1, 1, at(0)), ackOf(2, 1, at(1))})
+	outdated := AssessAwareness([]LeafletVersion{awV1Major, awV2Major}, []Evidence{awIssue(1, 1, awAt(0)), awAck(2, 1, awAt(1))})
 	noLeaflet := AssessAwareness(nil, nil)
 	if acknowledged.Status != AwarenessAcknowledged || issued.Status != AwarenessIssued || none.Status != AwarenessNone ||
 		outdated.Status != AwarenessOutdated || noLeaflet.Status != AwarenessNoLeaflet {
@@ -346,11 +346,11 @@ func TestCheckSubmittable(t *testing.T) {
 	}
 
 	renewal := func(status RenewalStatus, change func(*Answers)) Renewal {
-		a := completeAnswers()
+		a := awCompleteAnswers()
 		if change != nil {
 			change(&a)
 		}
-		return Renewal{ID: 1, DriverID: testDriverID, CouncilID: testCouncilID, Status: status, Answers: a, CreatedAt: t0, UpdatedAt: t0}
+		return Renewal{ID: 1, DriverID: awDriverID, CouncilID: awCouncilID, Status: status, Answers: a, CreatedAt: awT0, UpdatedAt: awT0}
 	}
 	nothingSaved := func(a *Answers) { *a = Answers{} }
 	tests := []struct {

@@ -7,6 +7,7 @@ import "time"
 const (
 	SessionPendingDriver = "pending_driver"
 	SessionDriver        = "driver"
+	SessionPendingStaff  = "pending_staff"
 	SessionStaff         = "staff"
 )
 

@@ -73,6 +73,7 @@ func (s *Store) CreateSession(ctx context.Context, idHash string, sess domain.Se
 // A session unused for longer than idle, or past its absolute expiry, is deleted and not found.
 func (s *Store) TouchSession(ctx context.Context, idHash string, now time.Time, idle time.Duration) (domain.Session, error) {
 	var out domain.Session
+	var expired bool
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row sessionRow
 		err := tx.Where("id_hash = ?", idHash).Take(&row).Error
@@ -83,10 +84,9 @@ func (s *Store) TouchSession(ctx context.Context, idHash string, now time.Time, 
 			return err
 		}
 		if !now.Before(row.ExpiresAt) || now.Sub(row.LastSeenAt) > idle {
-			if err := tx.Where("id_hash = ?", idHash).Delete(&sessionRow{}).Error; err != nil {
-				return err
-			}
-			return domain.NewError(domain.CodeUnauthorised, "session_expired", "Your session has timed out. Please sign in again.")
+			// Delete and commit; returning an error here would roll the delete back.
+			expired = true
+			return tx.Where("id_hash = ?", idHash).Delete(&sessionRow{}).Error
 		}
 		if err := tx.Model(&sessionRow{}).Where("id_hash = ?", idHash).Update("last_seen_at", now.UTC()).Error; err != nil {
 			return err
@@ -94,6 +94,9 @@ func (s *Store) TouchSession(ctx context.Context, idHash string, now time.Time, 
 		out = domain.Session{Kind: row.Kind, SubjectID: row.SubjectID, CreatedAt: row.CreatedAt.UTC(), LastSeenAt: now.UTC(), ExpiresAt: row.ExpiresAt.UTC()}
 		return nil
 	})
+	if err == nil && expired {
+		err = domain.NewError(domain.CodeUnauthorised, "session_expired", "Your session has timed out. Please sign in again.")
+	}
 	return out, err
 }
 

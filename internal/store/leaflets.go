@@ -10,8 +10,8 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 )
 
-// PublishLeaflet records a new leaflet version. The first version of an audience always
-// requires acknowledgement, whatever the caller asked.
+// PublishLeaflet records a new leaflet version. The first version of an audience must require
+// acknowledgement: a "minor" first version is refused.
 func (s *Store) PublishLeaflet(ctx context.Context, v domain.LeafletVersion) (domain.LeafletVersion, error) {
 	quiz, err := json.Marshal(v.Quiz)
 	if err != nil {

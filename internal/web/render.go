@@ -76,6 +76,7 @@ func parseTemplates(loc *time.Location) (*templates, error) {
 type view struct {
 	CSRF     string
 	SignedIn bool
+	Staff    *domain.Actor // set on back-office pages: the layout shows the staff navigation
 	Page     any
 }
 
@@ -88,8 +89,12 @@ func (s *Server) render(c echo.Context, status int, name string, page any) error
 	}
 	csrf, _ := c.Get("csrf").(string)
 	signedIn, _ := c.Get(ctxSignedIn).(bool)
+	v := view{CSRF: csrf, SignedIn: signedIn, Page: page}
+	if a, ok := c.Get(ctxActor).(domain.Actor); ok {
+		v.Staff = &a
+	}
 	var buf bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&buf, "base", view{CSRF: csrf, SignedIn: signedIn, Page: page}); err != nil {
+	if err := tmpl.ExecuteTemplate(&buf, "base", v); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -33,6 +33,7 @@ type Server struct {
 	log      *slog.Logger
 	views    *templates
 	validate *validator.Validate
+	policies map[string]access
 }
 
 // maxBodyBytes bounds every request body: the largest form is well under this.
@@ -44,7 +45,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{echo: echo.New(), svc: svc, health: health, cfg: cfg, log: log, views: tmpl, validate: newValidator()}
+	s := &Server{echo: echo.New(), svc: svc, health: health, cfg: cfg, log: log, views: tmpl, validate: newValidator(), policies: map[string]access{}}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -82,8 +83,9 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 		return nil, err
 	}
 	e.StaticFS("/static", static)
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
+	s.policies["GET /static/*"] = accessPublic
+	s.route(http.MethodGet, "/healthz", accessPublic, s.healthz)
+	s.route(http.MethodGet, "/readyz", accessPublic, s.readyz)
 	s.driverRoutes()
 	return s, nil
 }
