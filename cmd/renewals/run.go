@@ -29,6 +29,10 @@ commands:
                                               publish a new leaflet version
   leaflet list [--audience driver|public]     list published leaflet versions
   healthcheck [--url URL]                     exit 0 when /healthz answers (for Docker)
+  user add|list|disable ...                   manage staff accounts
+  import-register --council SLUG FILE         load a council's register of licensed drivers (CSV)
+  remind                                      queue reminder emails (60, 30, 14 days before expiry)
+  audit verify                                check the audit log's hash chain
 
 Every command takes the configuration flags; run "renewals serve -h" to list them.
 `
@@ -50,6 +54,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = leafletCmd(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx, rest, stderr)
+	case "user":
+		err = userCmd(ctx, rest, getenv, stdout, stderr)
+	case "import-register":
+		err = importRegisterCmd(ctx, rest, getenv, stdout, stderr)
+	case "remind":
+		err = remindCmd(ctx, rest, getenv, stdout, stderr)
+	case "audit":
+		err = auditCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -150,6 +162,9 @@ func seedDemo(ctx context.Context, cfg config.Config, svc *service.Service, st *
 	}
 	drivers, err := demo.Seed(ctx, st, svc.Today(), time.Now())
 	if err != nil {
+		return err
+	}
+	if err := demo.SeedStaff(ctx, svc, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nDemo data loaded. Sign in as a driver at %s/renew/sign-in with one of these:\n\n", cfg.BaseURL)

@@ -87,6 +87,10 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	s.route(http.MethodGet, "/healthz", accessPublic, s.healthz)
 	s.route(http.MethodGet, "/readyz", accessPublic, s.readyz)
 	s.driverRoutes()
+	s.staffAuthRoutes()
+	s.adminRoutes()
+	s.registerRoutes()
+	s.caseRoutes()
 	return s, nil
 }
 

@@ -1,0 +1,4 @@
+package web
+
+// adminRoutes: account management and the audit log viewer.
+func (s *Server) adminRoutes() {}
