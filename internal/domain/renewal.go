@@ -36,6 +36,13 @@ type Renewal struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	SubmittedAt   time.Time
+	// Channel is online, or paper for a renewal an officer took at the counter or by post.
+	Channel        string
+	DecidedAt      time.Time
+	DecidedBy      int64
+	DecisionReason string
+	NR3SRecordedOn Date
+	NewExpiry      Date
 }
 
 // Answers are the driver's answers, saved section by section as they go.

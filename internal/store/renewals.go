@@ -49,7 +49,7 @@ func (s *Store) StartRenewal(ctx context.Context, d domain.Driver, now time.Time
 		if err != nil {
 			return err
 		}
-		row := renewalRow{DriverID: d.ID, CouncilID: d.CouncilID, Status: string(domain.StatusDraft),
+		row := renewalRow{DriverID: d.ID, CouncilID: d.CouncilID, Status: string(domain.StatusDraft), Channel: "online",
 			AnswersJSON: string(b), CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -120,6 +120,9 @@ func (s *Store) SubmitRenewal(ctx context.Context, driverID int64, now time.Time
 		}
 		if res.RowsAffected != 1 {
 			return domain.NewError(domain.CodeConflict, "not_draft", "This renewal has already been sent.")
+		}
+		if err := addEvent(tx, domain.CaseEvent{At: now, ActorKind: domain.ActorDriver, ActorID: driverID, Kind: "submitted"}, r.ID); err != nil {
+			return err
 		}
 		if confirmation.To != "" {
 			if err := enqueue(tx, confirmation, now); err != nil {

@@ -124,16 +124,22 @@ func evidenceRowOf(e domain.Evidence) evidenceRow {
 }
 
 type renewalRow struct {
-	ID            int64
-	Reference     *string
-	DriverID      int64
-	CouncilID     int64
-	Status        string
-	AnswersJSON   string `gorm:"column:answers_json"`
-	AckEvidenceID *int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	SubmittedAt   *time.Time
+	ID             int64
+	Reference      *string
+	DriverID       int64
+	CouncilID      int64
+	Status         string
+	AnswersJSON    string `gorm:"column:answers_json"`
+	AckEvidenceID  *int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	SubmittedAt    *time.Time
+	Channel        string
+	DecidedAt      *time.Time
+	DecidedBy      *int64
+	DecisionReason string
+	NR3SRecordedOn string `gorm:"column:nr3s_recorded_on"`
+	NewExpiry      string
 }
 
 func (renewalRow) TableName() string { return "renewals" }
@@ -151,6 +157,19 @@ func (r renewalRow) toDomain() (domain.Renewal, error) {
 	}
 	if r.SubmittedAt != nil {
 		out.SubmittedAt = r.SubmittedAt.UTC()
+	}
+	out.Channel, out.DecisionReason = r.Channel, r.DecisionReason
+	if r.DecidedAt != nil {
+		out.DecidedAt = r.DecidedAt.UTC()
+	}
+	if r.DecidedBy != nil {
+		out.DecidedBy = *r.DecidedBy
+	}
+	if r.NR3SRecordedOn != "" {
+		out.NR3SRecordedOn, _ = domain.ParseISODate(r.NR3SRecordedOn)
+	}
+	if r.NewExpiry != "" {
+		out.NewExpiry, _ = domain.ParseISODate(r.NewExpiry)
 	}
 	if err := json.Unmarshal([]byte(r.AnswersJSON), &out.Answers); err != nil {
 		return out, err

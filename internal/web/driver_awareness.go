@@ -256,6 +256,17 @@ type statusView struct {
 	Name      string
 	Status    string
 	Awareness domain.Awareness
+	Messages  []driverMessage
+	Reply     string
+	Replied   bool
+	Errors    *fieldErrors
+}
+
+// driverMessage is a request from the licensing team or the driver's reply.
+type driverMessage struct {
+	At     string
+	FromUs bool
+	Text   string
 }
 
 var statusText = map[domain.RenewalStatus]string{
@@ -273,7 +284,18 @@ func (s *Server) statusData(c echo.Context) (statusView, error) {
 	if err != nil {
 		return statusView{}, err
 	}
-	return statusView{Renewal: h.Renewal, Council: h.Council.Name, Name: h.Driver.FullName(), Status: statusText[h.Renewal.Status], Awareness: h.Awareness}, nil
+	v := statusView{Renewal: h.Renewal, Council: h.Council.Name, Name: h.Driver.FullName(), Status: statusText[h.Renewal.Status],
+		Awareness: h.Awareness, Replied: c.QueryParam("replied") == "1"}
+	if h.Renewal.Status != domain.StatusDraft {
+		events, err := s.svc.DriverMessages(c.Request().Context(), h.Renewal.ID)
+		if err != nil {
+			return v, err
+		}
+		for _, e := range events {
+			v.Messages = append(v.Messages, driverMessage{At: s.shortTime(e.At), FromUs: e.Kind == "more_info", Text: e.Message})
+		}
+	}
+	return v, nil
 }
 
 func (s *Server) confirmationPage(c echo.Context) error {
