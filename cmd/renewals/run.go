@@ -164,6 +164,9 @@ func seedDemo(ctx context.Context, cfg config.Config, svc *service.Service, st *
 	if err != nil {
 		return err
 	}
+	if err := demo.SubmitDemoRenewals(ctx, st, map[string]string{"watford": "WAT-31552", "hertsmere": "HER-60104"}, time.Now()); err != nil {
+		return err
+	}
 	if err := demo.SeedStaff(ctx, svc, stdout); err != nil {
 		return err
 	}

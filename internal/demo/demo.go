@@ -47,11 +47,11 @@ type person struct {
 // people are made up; names show the service takes any letters.
 var people = []person{
 	{"dacorum", "DAC-20417", "Priya", "Patel", "1979-03-14", 45, "due for renewal"},
-	{"watford", "WAT-31552", "Mehmet", "Yılmaz", "1985-11-02", 30, "due for renewal"},
+	{"watford", "WAT-31552", "Mehmet", "Yılmaz", "1985-11-02", 30, "renewal already sent, for officers to work"},
 	{"st-albans", "STA-11873", "Siobhán", "Ó Briain", "1971-07-23", 60, "due for renewal"},
 	{"stevenage", "STE-40291", "Kwame", "Mensah", "1990-01-30", 12, "due for renewal"},
 	{"welwyn-hatfield", "WEL-50318", "Agnieszka", "Wójcik", "1983-05-09", 80, "due for renewal"},
-	{"hertsmere", "HER-60104", "Tomasz", "Nowak", "1976-09-17", 20, "due for renewal"},
+	{"hertsmere", "HER-60104", "Tomasz", "Nowak", "1976-09-17", 20, "renewal already sent, for officers to work"},
 	{"broxbourne", "BRO-70022", "Zoë", "Clarke", "1988-12-01", 55, "due for renewal"},
 	{"north-hertfordshire", "NHE-80777", "Imran", "Hussain", "1969-04-04", 200, "not due yet: expires in 200 days"},
 	{"three-rivers", "THR-90013", "Grace", "O’Neill", "1992-06-21", -10, "expired 10 days ago"},
@@ -85,4 +85,47 @@ func Seed(ctx context.Context, st *store.Store, today domain.Date, now time.Time
 		return nil, err
 	}
 	return out, nil
+}
+
+// SubmitDemoRenewals sends online renewals for a few demo drivers, through the same store
+// calls the driver's journey makes (leaflet issued, check passed, acknowledged, submitted),
+// so officers have a queue to work. Drivers who already have one are left alone.
+func SubmitDemoRenewals(ctx context.Context, st *store.Store, licences map[string]string, now time.Time) error {
+	medical, _ := domain.ParseISODate("2026-06-01")
+	for slug, licence := range licences {
+		council, err := st.CouncilBySlug(ctx, slug)
+		if err != nil {
+			return err
+		}
+		d, err := st.DriverByLicence(ctx, council.ID, licence)
+		if err != nil {
+			return err
+		}
+		if r, err := st.LatestRenewal(ctx, d.ID); err == nil && r.Status != domain.StatusDraft {
+			continue
+		}
+		if _, err := st.StartRenewal(ctx, d, now); err != nil {
+			return err
+		}
+		_, v, err := st.IssueOnline(ctx, d, now)
+		if err != nil {
+			return err
+		}
+		if _, err := st.UpdateDraft(ctx, d.ID, now, func(a *domain.Answers) {
+			a.Contact = domain.ContactAnswers{Saved: true, Email: d.Email, Phone: d.Phone, AddressLine1: "1 High Street", Town: "Watford", Postcode: d.Postcode}
+			a.Licence = domain.LicenceAnswers{Saved: true, DVLANumber: "MORGA753116SM9IJ", DVLACheckCode: "Ab12Cd34", TermYears: 3}
+			a.Checks = domain.CheckAnswers{Saved: true, DBSNumber: "001234567890", DBSConsent: true, TaxCheckCode: "ABC123DEF", MedicalDate: medical, RightToWork: domain.RightToWorkPassport}
+			a.Declarations = domain.DeclarationAnswers{Saved: true, Truthful: true}
+			a.QuizPassedLeafletID = v.ID
+		}); err != nil {
+			return err
+		}
+		if _, err := st.AcknowledgeOnline(ctx, d, v.ID, now); err != nil {
+			return err
+		}
+		if _, err := st.SubmitRenewal(ctx, d.ID, now, service.NewReference(), store.OutboxMessage{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

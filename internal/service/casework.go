@@ -164,6 +164,9 @@ func (s *Service) DriverReply(ctx context.Context, driverID int64, message strin
 	if err != nil {
 		return err
 	}
+	if r.Status != domain.StatusMoreInfo {
+		return domain.NewError(domain.CodeConflict, "no_request", "The licensing team has not asked you for more information, so there is nothing to reply to.")
+	}
 	message = strings.TrimSpace(message)
 	if message == "" || len([]rune(message)) > 2000 {
 		return &domain.Error{Code: domain.CodeInvalid, Reason: "reply", Message: "Write your reply, in 2,000 characters or fewer",

@@ -80,12 +80,12 @@ type QueueItem struct {
 }
 
 type queueRow struct {
-	renewalRow
-	DGivenNames    string
-	DFamilyName    string
-	DLicenceNumber string
-	DLicenceExpiry domain.Date
-	CouncilName    string
+	RenewalID     int64
+	GivenNames    string
+	FamilyName    string
+	LicenceNumber string
+	LicenceExpiry domain.Date
+	CouncilName   string
 }
 
 // Queue lists sent renewals (never drafts) with the driver's register details.
@@ -116,20 +116,31 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, int64, e
 		f.Limit = 25
 	}
 	var rows []queueRow
-	err := q.Select("r.*, d.given_names AS d_given_names, d.family_name AS d_family_name, d.licence_number AS d_licence_number, " +
-		"d.licence_expiry AS d_licence_expiry, c.name AS council_name").
+	err := q.Select("r.id AS renewal_id, d.given_names, d.family_name, d.licence_number, d.licence_expiry, c.name AS council_name").
 		Order(order).Limit(f.Limit).Offset(f.Offset).Scan(&rows).Error
 	if err != nil {
 		return nil, 0, err
 	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.RenewalID
+	}
+	var renewals []renewalRow
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&renewals).Error; err != nil {
+		return nil, 0, err
+	}
+	byID := make(map[int64]renewalRow, len(renewals))
+	for _, r := range renewals {
+		byID[r.ID] = r
+	}
 	out := make([]QueueItem, 0, len(rows))
 	for _, r := range rows {
-		ren, err := r.renewalRow.toDomain()
+		ren, err := byID[r.RenewalID].toDomain()
 		if err != nil {
 			return nil, 0, err
 		}
 		out = append(out, QueueItem{Renewal: ren, Council: r.CouncilName, Driver: domain.Driver{ID: ren.DriverID, CouncilID: ren.CouncilID,
-			GivenNames: r.DGivenNames, FamilyName: r.DFamilyName, LicenceNumber: r.DLicenceNumber, LicenceExpiry: r.DLicenceExpiry}})
+			GivenNames: r.GivenNames, FamilyName: r.FamilyName, LicenceNumber: r.LicenceNumber, LicenceExpiry: r.LicenceExpiry}})
 	}
 	return out, total, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -43,6 +44,7 @@ func (c *Clock) Advance(d time.Duration) {
 type Env struct {
 	Store   *store.Store
 	Service *service.Service
+	Web     *web.Server
 	Server  *httptest.Server
 	Clock   *Clock
 	Config  config.Config
@@ -86,6 +88,9 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	loc, _ := time.LoadLocation("Europe/London")
 	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("RENEWALS_TEST_LOG") != "" { // the server's log, when debugging a test
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
 	svc := service.New(st, service.Options{Clock: clock.Now, SecretKey: []byte(cfg.SecretKey), DueWindowDays: 90, BaseURL: base, Location: loc, Logger: log})
 	env := &Env{Store: st, Service: svc, Clock: clock, Config: cfg, Drivers: map[string]domain.Driver{}}
 	if !opts.NoLeaflet {
@@ -96,6 +101,7 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.Web = srv
 	env.Server = httptest.NewServer(srv.Handler())
 	t.Cleanup(env.Server.Close)
 	return env

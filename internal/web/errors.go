@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -49,6 +50,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if de.Code != domain.CodeInternal {
 			page.Title, page.Message = titleFor(page.Status), de.Message
 			page.Next, page.NextText = "/renew", "Go back to your renewal"
+			if strings.HasPrefix(c.Path(), "/staff") {
+				page.Next, page.NextText = "/staff", "Go to the back office home page"
+			}
 		}
 	case errors.As(err, &he):
 		page.Status = he.Code
@@ -62,6 +66,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 			page.Message = "If you typed the web address, check it is correct."
 		case he.Code == http.StatusRequestEntityTooLarge:
 			page.Message = "What you sent is too large. Go back and shorten your answer."
+			if isRegisterUpload(c) {
+				page.Message = "The file is larger than 20 MB, so nothing has been loaded. Split it, or load it with the import-register command."
+				page.Next, page.NextText = "/staff/register", "Go back to the register"
+			}
 		case he.Code == http.StatusMethodNotAllowed:
 			page.Message = "That page cannot be used in this way."
 		case he.Code == http.StatusServiceUnavailable || he.Code == http.StatusGatewayTimeout:

@@ -64,6 +64,9 @@ func fromDomain(err error, fallbackField string) (*fieldErrors, bool) {
 			fe.Add(k, de.Fields[k])
 		}
 	} else {
+		if fallbackField == "" {
+			fallbackField = "main-content" // no single field is at fault: link to the page itself
+		}
 		fe.Add(fallbackField, de.Message)
 	}
 	return fe, true

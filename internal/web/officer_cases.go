@@ -648,8 +648,16 @@ func (s *Server) driverReply(c echo.Context) error {
 		if verr != nil {
 			return verr
 		}
+		if fe.Get("reply") == "" {
+			fe = &fieldErrors{}
+			fe.Add("reply", err.(*domain.Error).Message)
+		}
 		v.Reply, v.Errors = reply, fe
-		return s.render(c, http.StatusUnprocessableEntity, "status", v)
+		status := http.StatusUnprocessableEntity
+		if domain.ErrorCode(err) == domain.CodeConflict {
+			status = http.StatusConflict
+		}
+		return s.render(c, status, "status", v)
 	}
 	return redirect(c, "/renew/status?replied=1")
 }

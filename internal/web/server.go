@@ -64,7 +64,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLogger())
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit(maxBodyBytes))
+	e.Use(bodyLimits()) // 64 KB for forms, 20 MB for the register upload (officer_register.go)
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
 	e.Use(s.securityHeaders)
 	e.Use(fetchMetadataGuard)
@@ -83,7 +83,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 		return nil, err
 	}
 	e.StaticFS("/static", static)
-	s.policies["GET /static/*"] = accessPublic
+	s.policies["GET /static*"] = accessPublic // registered by StaticFS
 	s.route(http.MethodGet, "/healthz", accessPublic, s.healthz)
 	s.route(http.MethodGet, "/readyz", accessPublic, s.readyz)
 	s.driverRoutes()
