@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -29,7 +33,8 @@ commands:
                                               publish a new leaflet version
   leaflet list [--audience driver|public]     list published leaflet versions
   healthcheck [--url URL]                     exit 0 when /healthz answers (for Docker)
-  user add|list|disable ...                   manage staff accounts
+  user add|list|disable|enable|reset-password|reset-two-factor|totp-code
+                                              manage staff accounts (totp-code: demo accounts only)
   import-register --council SLUG FILE         load a council's register of licensed drivers (CSV)
   remind                                      queue reminder emails (60, 30, 14 days before expiry)
   audit verify                                check the audit log's hash chain
@@ -92,6 +97,9 @@ func open(ctx context.Context, name string, args []string, getenv func(string) s
 	if err != nil {
 		return cfg, nil, fs, err
 	}
+	if cfg.SecretKey, err = secretKey(cfg); err != nil {
+		return cfg, nil, fs, err
+	}
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return cfg, nil, fs, err
@@ -101,6 +109,37 @@ func open(ctx context.Context, name string, args []string, getenv func(string) s
 		return cfg, nil, fs, err
 	}
 	return cfg, st, fs, nil
+}
+
+// secretKey returns the configured key or, when none is set, the one kept beside the SQLite
+// database (made on first use, readable by this user only). Authenticator secrets are sealed
+// with it, so it must survive restarts; several instances must share one via
+// RENEWALS_SECRET_KEY.
+func secretKey(cfg config.Config) (string, error) {
+	if cfg.SecretKey != "" {
+		return cfg.SecretKey, nil
+	}
+	path := filepath.Join(filepath.Dir(strings.TrimPrefix(cfg.DatabaseURL, "file:")), "secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		if key := strings.TrimSpace(string(b)); len(key) >= 32 {
+			return key, nil
+		}
+		return "", fmt.Errorf("secret key file %s is shorter than 32 characters", path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	key := hex.EncodeToString(raw)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write secret key file: %w", err)
+	}
+	return key, nil
 }
 
 func newService(cfg config.Config, st *store.Store, log *slog.Logger) *service.Service {
@@ -118,9 +157,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer st.Close()
 	log := newLogger(cfg, stderr)
-	if cfg.SecretKey == "" {
-		log.Warn("no secret key set: one-time codes will not survive a restart; set RENEWALS_SECRET_KEY in production")
-	}
 	svc := newService(cfg, st, log)
 	if cfg.Demo {
 		if err := seedDemo(ctx, cfg, svc, st, stdout); err != nil {

@@ -156,6 +156,7 @@ func (s *Server) verifyCode(c echo.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, token, int(service.SessionMaxAge.Seconds()))
+	s.rotateCSRF(c)
 	return redirect(c, "/renew")
 }
 

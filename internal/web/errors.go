@@ -44,7 +44,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case errors.As(err, &de):
 		page.Status = statusOf[de.Code]
 		if de.Code == domain.CodeUnauthorised {
-			_ = redirect(c, "/renew/sign-in")
+			to := "/renew/sign-in"
+			if strings.HasPrefix(c.Path(), "/staff") {
+				to = "/staff/sign-in"
+			}
+			_ = redirect(c, to)
 			return
 		}
 		if de.Code != domain.CodeInternal {

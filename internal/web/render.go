@@ -74,10 +74,11 @@ func parseTemplates(loc *time.Location) (*templates, error) {
 
 // view is what every template gets: the page's own view struct plus what the layout needs.
 type view struct {
-	CSRF     string
-	SignedIn bool
-	Staff    *domain.Actor // set on back-office pages: the layout shows the staff navigation
-	Page     any
+	CSRF      string
+	SignedIn  bool
+	Staff     *domain.Actor // set on back-office pages: the layout shows the staff navigation
+	StaffArea bool          // a back-office page, signed in or not (e.g. staff sign-in)
+	Page      any
 }
 
 // render executes a page into a buffer first, so a template error becomes a clean error page
@@ -89,7 +90,7 @@ func (s *Server) render(c echo.Context, status int, name string, page any) error
 	}
 	csrf, _ := c.Get("csrf").(string)
 	signedIn, _ := c.Get(ctxSignedIn).(bool)
-	v := view{CSRF: csrf, SignedIn: signedIn, Page: page}
+	v := view{CSRF: csrf, SignedIn: signedIn, Page: page, StaffArea: strings.HasPrefix(c.Path(), "/staff")}
 	if a, ok := c.Get(ctxActor).(domain.Actor); ok {
 		v.Staff = &a
 	}

@@ -62,3 +62,10 @@ func driverID(c echo.Context) int64 {
 	id, _ := c.Get(ctxDriverID).(int64)
 	return id
 }
+
+// rotateCSRF drops the CSRF cookie when someone signs in, so the token used before sign-in
+// is not the one used after it; the next page sets a new one.
+func (s *Server) rotateCSRF(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: "_csrf", Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+}

@@ -144,6 +144,7 @@ func (s *Server) twoFactorProblem(c echo.Context, err error) (bool, error) {
 // finishSignIn sets the signed-in session's cookie and sends the member of staff on.
 func (s *Server) finishSignIn(c echo.Context, res service.StaffSignInResult, next string) error {
 	s.setSessionCookie(c, res.Token, int(service.SessionMaxAge.Seconds()))
+	s.rotateCSRF(c)
 	if next == "" {
 		next = "/staff"
 		if res.ChangePassword {
