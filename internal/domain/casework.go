@@ -29,11 +29,19 @@ func (c CheckType) Label() string {
 	case CheckMedical:
 		return "Group 2 medical"
 	case CheckRightToWork:
-		return "Right to work"
+		return "Right to work check"
 	case CheckHMRC:
 		return "HMRC tax check"
 	}
 	return string(c)
+}
+
+// InSentence is the label as it reads mid-sentence.
+func (c CheckType) InSentence() string {
+	if c == CheckRightToWork {
+		return "right to work check"
+	}
+	return c.Label()
 }
 
 // Valid reports whether c is a known check.
@@ -121,9 +129,9 @@ func CheckApprovable(r Renewal, aw Awareness, checks []StatutoryCheck) error {
 		c, ok := latest[t]
 		switch {
 		case !ok:
-			fields["check-"+string(t)] = "Record the " + t.Label() + " before approving"
+			fields["check-"+string(t)] = "Record the " + t.InSentence() + " before approving"
 		case c.Result != CheckSatisfactory:
-			fields["check-"+string(t)] = "The latest " + t.Label() + " is not satisfactory"
+			fields["check-"+string(t)] = "The latest " + t.InSentence() + " is not satisfactory"
 		}
 	}
 	if len(fields) > 0 {
