@@ -38,6 +38,8 @@ commands:
   import-register --council SLUG FILE         load a council's register of licensed drivers (CSV)
   remind                                      queue reminder emails (60, 30, 14 days before expiry)
   audit verify                                check the audit log's hash chain
+  report --period 2026-10 [--out DIR]         write each council's coverage report (HTML, CSV) and email it
+  seed --synthetic --drivers N                build a synthetic three-year history (reports, benchmarks)
 
 Every command takes the configuration flags; run "renewals serve -h" to list them.
 `
@@ -67,6 +69,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = remindCmd(ctx, rest, getenv, stdout, stderr)
 	case "audit":
 		err = auditCmd(ctx, rest, getenv, stdout, stderr)
+	case "report":
+		err = reportCmd(ctx, rest, getenv, stdout, stderr)
+	case "seed":
+		err = seedCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

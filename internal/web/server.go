@@ -91,6 +91,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	s.adminRoutes()
 	s.registerRoutes()
 	s.caseRoutes()
+	s.reportRoutes()
 	return s, nil
 }
 
