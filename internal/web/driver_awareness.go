@@ -241,10 +241,7 @@ func (s *Server) submit(c echo.Context) error {
 		}
 		v := checkAnswersData(h.Renewal.Answers, h.Awareness)
 		v.Errors = fe
-		status := http.StatusUnprocessableEntity
-		if domain.ErrorCode(err) == domain.CodeConflict {
-			status = http.StatusConflict
-		}
+		status := refusalStatus(err)
 		return s.render(c, status, "check-answers", v)
 	}
 	return redirect(c, "/renew/confirmation")

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/http"
 	"reflect"
 	"sort"
 	"strconv"
@@ -160,4 +161,13 @@ func dateFieldOf(d domain.Date) dateField {
 		return dateField{}
 	}
 	return dateField{Day: strconv.Itoa(d.Day), Month: strconv.Itoa(int(d.Month)), Year: strconv.Itoa(d.Year)}
+}
+
+// refusalStatus is the status of a page re-rendered after the service refused: 409 when the
+// state does not allow it yet, 422 when the input was wrong.
+func refusalStatus(err error) int {
+	if domain.ErrorCode(err) == domain.CodeConflict {
+		return http.StatusConflict
+	}
+	return http.StatusUnprocessableEntity
 }

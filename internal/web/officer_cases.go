@@ -394,10 +394,7 @@ func (s *Server) caseAction(c echo.Context, form caseForm, done string, act func
 			return verr
 		}
 		v.Form, v.Errors = form, fe
-		status := http.StatusUnprocessableEntity
-		if domain.ErrorCode(err) == domain.CodeConflict {
-			status = http.StatusConflict
-		}
+		status := refusalStatus(err)
 		return s.render(c, status, "case", v)
 	}
 	return redirect(c, fmt.Sprintf("/staff/renewals/%d?done=%s", id, done))
@@ -571,10 +568,7 @@ func (s *Server) driverAction(c echo.Context, driverID int64, form evidenceForm,
 			return verr
 		}
 		v.Form, v.Errors = form, fe
-		status := http.StatusUnprocessableEntity
-		if domain.ErrorCode(err) == domain.CodeConflict {
-			status = http.StatusConflict
-		}
+		status := refusalStatus(err)
 		return s.render(c, status, "driver-record", v)
 	}
 	return redirect(c, fmt.Sprintf("/staff/drivers/%d?done=%s", driverID, done))
@@ -653,10 +647,7 @@ func (s *Server) driverReply(c echo.Context) error {
 			fe.Add("reply", err.(*domain.Error).Message)
 		}
 		v.Reply, v.Errors = reply, fe
-		status := http.StatusUnprocessableEntity
-		if domain.ErrorCode(err) == domain.CodeConflict {
-			status = http.StatusConflict
-		}
+		status := refusalStatus(err)
 		return s.render(c, status, "status", v)
 	}
 	return redirect(c, "/renew/status?replied=1")

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sort"
@@ -173,7 +174,13 @@ func (s *Server) twoFactorPage(c echo.Context) error {
 }
 
 func (s *Server) verifyTwoFactor(c echo.Context) error {
-	res, err := s.svc.VerifyTwoFactor(c.Request().Context(), s.pendingStaff(c), c.FormValue("code"))
+	return s.codeStep(c, "staff-two-factor", s.svc.VerifyTwoFactor)
+}
+
+// codeStep checks a code typed at a second-factor step: signed in, sent back a step, or the
+// same page again with the problem.
+func (s *Server) codeStep(c echo.Context, page string, check func(context.Context, service.PendingStaff, string) (service.StaffSignInResult, error)) error {
+	res, err := check(c.Request().Context(), s.pendingStaff(c), c.FormValue("code"))
 	if err == nil {
 		return s.finishSignIn(c, res, "")
 	}
@@ -184,7 +191,7 @@ func (s *Server) verifyTwoFactor(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	return s.render(c, status, "staff-two-factor", codeStepView{Errors: fe})
+	return s.render(c, status, page, codeStepView{Errors: fe})
 }
 
 type twoFactorSetupView struct {
@@ -237,18 +244,7 @@ func (s *Server) recoveryPage(c echo.Context) error {
 }
 
 func (s *Server) recoverySignIn(c echo.Context) error {
-	res, err := s.svc.RecoverySignIn(c.Request().Context(), s.pendingStaff(c), c.FormValue("code"))
-	if err == nil {
-		return s.finishSignIn(c, res, "")
-	}
-	if done, rerr := s.twoFactorProblem(c, err); done {
-		return rerr
-	}
-	fe, status, ok := signInProblem(err, "code")
-	if !ok {
-		return err
-	}
-	return s.render(c, status, "staff-recovery", codeStepView{Errors: fe})
+	return s.codeStep(c, "staff-recovery", s.svc.RecoverySignIn)
 }
 
 type recoveryCodesView struct {
