@@ -59,7 +59,8 @@ var people = []person{
 }
 
 // Seed adds the demo drivers to their councils' registers, with expiry dates counted from
-// today so they are always due (or deliberately not).
+// the first start's today so they are due (or deliberately not). Drivers already there are
+// left as they are.
 func Seed(ctx context.Context, st *store.Store, today domain.Date, now time.Time) ([]Driver, error) {
 	var drivers []domain.Driver
 	var out []Driver
@@ -72,6 +73,12 @@ func Seed(ctx context.Context, st *store.Store, today domain.Date, now time.Time
 		if err != nil {
 			return nil, err
 		}
+		if existing, err := st.DriverByLicence(ctx, council.ID, p.licence); err == nil {
+			// Seeded on an earlier start: keep what officers have done since (a renewal
+			// approved moves the expiry on), rather than resetting it.
+			out = append(out, Driver{Council: council.Name, Driver: existing, Note: p.note})
+			continue
+		}
 		expiry := today.AddDays(p.expiresInDays)
 		d := domain.Driver{
 			CouncilID: council.ID, LicenceNumber: p.licence, GivenNames: p.given, FamilyName: p.family,
@@ -80,6 +87,9 @@ func Seed(ctx context.Context, st *store.Store, today domain.Date, now time.Time
 		}
 		drivers = append(drivers, d)
 		out = append(out, Driver{Council: council.Name, Driver: d, Note: p.note})
+	}
+	if len(drivers) == 0 {
+		return out, nil
 	}
 	if err := st.UpsertDrivers(ctx, drivers, now); err != nil {
 		return nil, err
