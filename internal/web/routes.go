@@ -20,6 +20,8 @@ const (
 	accessStaffRead     access = "staff-read"     // officers (own council), analysts and admins: read only
 	accessOfficer       access = "officer"        // officers only: changes to their own council's records
 	accessAdmin         access = "admin"          // administrators only
+	accessAnalyst       access = "analyst"        // analysts and admins: account actions such as API tokens
+	accessAPIToken      access = "api-token"      // a live API token in "Authorization: Bearer"; cookies are not accepted
 )
 
 // route registers a handler behind the middleware its policy needs.
@@ -41,6 +43,10 @@ func (s *Server) route(method, path string, a access, h echo.HandlerFunc) {
 		mw = append(mw, s.requireStaff(domain.RoleOfficer))
 	case accessAdmin:
 		mw = append(mw, s.requireStaff(domain.RoleAdmin))
+	case accessAnalyst:
+		mw = append(mw, s.requireStaff(domain.RoleAnalyst, domain.RoleAdmin))
+	case accessAPIToken:
+		mw = append(mw, s.requireAPIToken)
 	default:
 		panic("route " + method + " " + path + ": unknown access policy " + string(a))
 	}

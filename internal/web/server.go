@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -65,11 +66,14 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	e.Use(s.requestLogger())
 	e.Use(middleware.Recover())
 	e.Use(bodyLimits()) // 64 KB for forms, 20 MB for the register upload (officer_register.go)
-	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout,
+		// Streamed exports may take longer than a page; they stop when the client goes away.
+		Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "evidence.csv") }}))
 	e.Use(s.securityHeaders)
 	e.Use(fetchMetadataGuard)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        func(c echo.Context) bool { return isInfraPath(c.Path()) },
+		// The API takes no cookies and only answers GET, so it needs no CSRF cookie either.
+		Skipper:        func(c echo.Context) bool { return isInfraPath(c.Path()) || strings.HasPrefix(c.Path(), "/api/") },
 		TokenLookup:    "form:_csrf",
 		CookieName:     "_csrf",
 		CookiePath:     "/",

@@ -1,0 +1,126 @@
+package report
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/store"
+)
+
+// benchDrivers is the size of the history built when RENEWALS_BENCH_DB is not set.
+const benchDrivers = 20_000
+
+// benchStore opens the database named by RENEWALS_BENCH_DB (built beforehand with
+// "renewals seed --synthetic --drivers 1000000 --database /tmp/bench.db"), or builds a small
+// synthetic history in a temp directory.
+func benchStore(tb testing.TB) *store.Store {
+	tb.Helper()
+	ctx := context.Background()
+	path := os.Getenv("RENEWALS_BENCH_DB")
+	build := path == ""
+	if build {
+		path = filepath.Join(tb.TempDir(), "bench.db")
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if build {
+		_, err := GenerateSynthetic(ctx, st, SyntheticOptions{Drivers: benchDrivers, Now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), Seed: 1})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return st
+}
+
+// query36Months asks for every council, by month, over the 36 months up to the latest record.
+func query36Months(tb testing.TB, st *store.Store) Query {
+	tb.Helper()
+	var latest string
+	err := st.ReadQuery(context.Background(), "SELECT CAST(MAX(occurred_at) AS TEXT) FROM evidence", nil, func(scan func(...any) error) error { return scan(&latest) })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	end, err := domain.ParseISODate(latest[:10])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	to := domain.Date{Year: end.Year, Month: end.Month + 1, Day: 1}.AddDays(0)
+	return Query{Period: Period{From: to.AddYears(-3), To: to}, Grouping: ByMonth}
+}
+
+func BenchmarkCoverage36Months(b *testing.B) {
+	st := benchStore(b)
+	q := query36Months(b, st)
+	ctx := context.Background()
+	took, err := st.RebuildCoverageSummary(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(took.Milliseconds()), "rebuild-ms")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Coverage(ctx, st, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkNaive36Months(b *testing.B) {
+	st := benchStore(b)
+	q := query36Months(b, st)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Naive(ctx, st, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestBenchDataCoverageEqualsNaive holds the fast report to the naive one on the benchmark's data,
+// and logs both times.
+func TestBenchDataCoverageEqualsNaive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a synthetic history")
+	}
+	st := benchStore(t)
+	q := query36Months(t, st)
+	ctx := context.Background()
+	start := time.Now()
+	got, err := Coverage(ctx, st, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := time.Since(start)
+	start = time.Now()
+	if got, err = Coverage(ctx, st, q); err != nil {
+		t.Fatal(err)
+	}
+	warm := time.Since(start)
+	start = time.Now()
+	want, err := Naive(ctx, st, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	naive := time.Since(start)
+	t.Logf("coverage %v (first, with any summary rebuild %v), naive %v: %.0f× faster", warm, first, naive, float64(naive)/float64(warm))
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Report{}, "GeneratedAt")); diff != "" {
+		t.Errorf("Coverage differs from Naive (-want +got):\n%s", diff)
+	}
+	if len(got.Rows) != 36 || got.Rows[35].Total.LicensedDrivers == 0 || got.Rows[35].Total.DriversAware == 0 {
+		t.Errorf("expected 36 rows with licensed and aware drivers, got %d rows", len(got.Rows))
+	}
+}

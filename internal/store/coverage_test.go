@@ -1,0 +1,144 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/store"
+)
+
+type licencePeriod struct {
+	Start, Expiry string
+	RecordedAt    string
+}
+
+func licenceHistory(t *testing.T, st *store.Store, driverID int64) []licencePeriod {
+	t.Helper()
+	var out []licencePeriod
+	err := st.ReadQuery(context.Background(), "SELECT licence_start, licence_expiry, CAST(recorded_at AS TEXT) FROM licence_periods WHERE driver_id = ? ORDER BY id",
+		[]any{driverID}, func(scan func(...any) error) error {
+			var p licencePeriod
+			if err := scan(&p.Start, &p.Expiry, &p.RecordedAt); err != nil {
+				return err
+			}
+			p.RecordedAt = p.RecordedAt[:19]
+			out = append(out, p)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func dataVersion(t *testing.T, st *store.Store) int64 {
+	t.Helper()
+	var v int64
+	if err := st.ReadQuery(context.Background(), "SELECT version FROM report_data_version", nil, func(scan func(...any) error) error { return scan(&v) }); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestLicenceHistory: every time a driver's licence dates are set, on the register or by an
+// approval, the licence history gains a row; other changes add none; the history is append-only.
+func TestLicenceHistory(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	c, err := st.CouncilBySlug(ctx, "dacorum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := domain.Driver{CouncilID: c.ID, LicenceNumber: "HIST1", GivenNames: "Ada", FamilyName: "Lovelace", DateOfBirth: domain.Date{Year: 1980, Month: 1, Day: 1},
+		LicenceStart: domain.Date{Year: 2024, Month: 1, Day: 1}, LicenceExpiry: domain.Date{Year: 2026, Month: 12, Day: 31}, Status: "active"}
+	later := now.Add(48 * time.Hour)
+	steps := []struct {
+		name   string
+		change func(*domain.Driver)
+		at     time.Time
+		want   []licencePeriod
+		moves  bool // the report data version moves
+	}{
+		{"added to the register", func(*domain.Driver) {}, now,
+			[]licencePeriod{{"2024-01-01", "2026-12-31", "2026-11-26 10:00:00"}}, true},
+		{"name corrected", func(d *domain.Driver) { d.FamilyName = "King" }, now,
+			[]licencePeriod{{"2024-01-01", "2026-12-31", "2026-11-26 10:00:00"}}, false},
+		{"renewed on the register", func(d *domain.Driver) {
+			d.LicenceStart, d.LicenceExpiry = d.LicenceExpiry.AddDays(1), d.LicenceExpiry.AddYears(3)
+		}, later,
+			[]licencePeriod{{"2024-01-01", "2026-12-31", "2026-11-26 10:00:00"}, {"2027-01-01", "2029-12-31", "2026-11-28 10:00:00"}}, true},
+		{"suspended", func(d *domain.Driver) { d.Status = "suspended" }, later,
+			[]licencePeriod{{"2024-01-01", "2026-12-31", "2026-11-26 10:00:00"}, {"2027-01-01", "2029-12-31", "2026-11-28 10:00:00"}}, true},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			before := dataVersion(t, st)
+			step.change(&d)
+			if err := st.UpsertDrivers(ctx, []domain.Driver{d}, step.at); err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.DriverByLicence(ctx, c.ID, d.LicenceNumber)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.ID = got.ID
+			if diff := cmp.Diff(step.want, licenceHistory(t, st, got.ID)); diff != "" {
+				t.Errorf("licence history -want +got\n%s", diff)
+			}
+			if moved := dataVersion(t, st) != before; moved != step.moves {
+				t.Errorf("report data version moved = %v, want %v", moved, step.moves)
+			}
+		})
+	}
+	t.Run("append-only", func(t *testing.T) {
+		for _, q := range []string{"UPDATE licence_periods SET licence_expiry = '2099-01-01'", "DELETE FROM licence_periods"} {
+			err := st.BulkLoad(ctx, func(b *store.Bulk) error { _, err := b.Exec(ctx, q); return err })
+			if err == nil {
+				t.Errorf("%s: no error", q)
+			}
+		}
+	})
+}
+
+// TestCoverageSumsFreshAfterWrites: the summaries are rebuilt once after a write, and not again
+// until the next one.
+func TestCoverageSumsFreshAfterWrites(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	ranges := []store.DayRange{{From: domain.Date{Year: 2026, Month: 1, Day: 1}, To: domain.Date{Year: 2027, Month: 1, Day: 1}}}
+	sums := func() store.CoverageSums {
+		t.Helper()
+		s, err := st.CoverageSums(ctx, nil, ranges)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := sums(); s.Rebuilt == 0 {
+		t.Error("first report: summaries not built")
+	}
+	if s := sums(); s.Rebuilt != 0 || len(s.Stock) != 0 {
+		t.Errorf("second report rebuilt (%v) or found drivers (%v)", s.Rebuilt, s.Stock)
+	}
+	c, err := st.CouncilBySlug(ctx, "watford")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.UpsertDrivers(ctx, []domain.Driver{{CouncilID: c.ID, LicenceNumber: "FRESH1", GivenNames: "Ada", FamilyName: "King",
+		DateOfBirth: domain.Date{Year: 1980, Month: 1, Day: 1}, LicenceStart: domain.Date{Year: 2026, Month: 1, Day: 1},
+		LicenceExpiry: domain.Date{Year: 2028, Month: 12, Day: 31}, Status: "active"}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sums()
+	if s.Rebuilt == 0 || len(s.Stock) != 1 || s.Stock[0].Licensed != 1 || s.Stock[0].CouncilID != c.ID {
+		t.Errorf("after adding a driver: rebuilt %v, stock %+v, want one licensed driver in Watford", s.Rebuilt, s.Stock)
+	}
+	if s := sums(); s.Rebuilt != 0 {
+		t.Error("summaries rebuilt with nothing written")
+	}
+}
