@@ -69,13 +69,14 @@ func BenchmarkCoverage36Months(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(took.Milliseconds()), "rebuild-ms")
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := Coverage(ctx, st, q); err != nil {
 			b.Fatal(err)
 		}
 	}
+	// After the loop: ResetTimer deletes metrics reported before it.
+	b.ReportMetric(float64(took.Milliseconds()), "rebuild-ms")
 }
 
 func BenchmarkNaive36Months(b *testing.B) {

@@ -142,3 +142,58 @@ func TestCoverageSumsFreshAfterWrites(t *testing.T) {
 		t.Error("summaries rebuilt with nothing written")
 	}
 }
+
+// TestApproveRecordsLicenceHistory: an approval sets the new licence dates on the register, and
+// the licence history keeps the old period beside the new one.
+func TestApproveRecordsLicenceHistory(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	c, err := st.CouncilBySlug(ctx, "stevenage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer, err := st.CreateStaff(ctx, domain.StaffUser{Email: "officer@example.org", Name: "Officer", Role: domain.RoleOfficer, CouncilID: c.ID}, "x", false, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.PublishLeaflet(ctx, domain.LeafletVersion{Audience: domain.AudienceDriver, Version: "1.0", Title: "Leaflet", Content: "# Leaflet\n",
+		ContentSHA256: "h", RequiresReack: true, PublishedAt: now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := domain.Driver{CouncilID: c.ID, LicenceNumber: "APPR1", GivenNames: "Ada", FamilyName: "King", DateOfBirth: domain.Date{Year: 1980, Month: 1, Day: 1},
+		LicenceStart: domain.Date{Year: 2024, Month: 1, Day: 1}, LicenceExpiry: domain.Date{Year: 2026, Month: 12, Day: 31}, Status: "active"}
+	if err := st.UpsertDrivers(ctx, []domain.Driver{d}, now); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = st.DriverByLicence(ctx, c.ID, "APPR1"); err != nil {
+		t.Fatal(err)
+	}
+	audit := domain.AuditEntry{At: now, Actor: "test", Action: "test", Detail: map[string]any{}}
+	for _, kind := range []domain.EvidenceKind{domain.KindIssue, domain.KindAcknowledgement} {
+		if _, err := st.RecordStaffEvidence(ctx, domain.Evidence{Kind: kind, DriverID: d.ID, CouncilID: c.ID, LeafletID: v.ID, Channel: domain.ChannelInPerson,
+			OccurredAt: now, RecordedAt: now, ActorKind: domain.ActorStaff, ActorID: officer.ID}, audit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := st.StartPaperRenewal(ctx, d, officer.ID, now, "APPR-1", 3, audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range domain.CheckTypes {
+		if err := st.RecordCheck(ctx, domain.StatutoryCheck{RenewalID: r.ID, Type: ct, CheckedOn: domain.DateOf(now), Result: domain.CheckSatisfactory,
+			RecordedBy: officer.ID, RecordedAt: now}, audit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	approvedAt := now.Add(24 * time.Hour)
+	_, err = st.Approve(ctx, r.ID, officer.ID, approvedAt, domain.DateOf(approvedAt), 3, audit,
+		func(domain.Driver, domain.Renewal) store.OutboxMessage { return store.OutboxMessage{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []licencePeriod{{"2024-01-01", "2026-12-31", "2026-11-26 10:00:00"}, {"2027-01-01", "2029-12-31", "2026-11-27 10:00:00"}}
+	if diff := cmp.Diff(want, licenceHistory(t, st, d.ID)); diff != "" {
+		t.Errorf("licence history -want +got\n%s", diff)
+	}
+}

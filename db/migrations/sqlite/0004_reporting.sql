@@ -64,7 +64,9 @@ WHEN NEW.council_id IS NOT OLD.council_id OR NEW.status IS NOT OLD.status
 BEGIN
     UPDATE report_data_version SET version = version + 1 WHERE id = 1;
 END;
+-- (A draft, inserted with neither date, counts in no report until it is sent.)
 CREATE TRIGGER report_version_renewal_insert AFTER INSERT ON renewals
+WHEN NEW.submitted_at IS NOT NULL OR NEW.decided_at IS NOT NULL
 BEGIN
     UPDATE report_data_version SET version = version + 1 WHERE id = 1;
 END;
