@@ -362,7 +362,7 @@ func (s *synth) driver(id int64) {
 	for {
 		// Renewal: usually a few weeks before expiry; now and then a lapse and a late renewal; some
 		// drivers stop.
-		if s.rng.IntN(100) < 8 {
+		if s.rng.IntN(100) < 5 {
 			break // stops driving: the licence lapses for good
 		}
 		nextStart := expiry.AddDays(1)
