@@ -40,6 +40,8 @@ commands:
   audit verify                                check the audit log's hash chain
   report --period 2026-10 [--out DIR]         write each council's coverage report (HTML, CSV) and email it
   seed --synthetic --drivers N                build a synthetic three-year history (reports, benchmarks)
+  council list | set-contact --council SLUG --email E
+                                              where each council's coverage report is emailed
 
 Every command takes the configuration flags; run "renewals serve -h" to list them.
 `
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = auditCmd(ctx, rest, getenv, stdout, stderr)
 	case "report":
 		err = reportCmd(ctx, rest, getenv, stdout, stderr)
+	case "council":
+		err = councilCmd(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		err = seedCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
@@ -210,6 +214,9 @@ func seedDemo(ctx context.Context, cfg config.Config, svc *service.Service, st *
 		return err
 	}
 	if err := demo.SeedStaff(ctx, svc, stdout); err != nil {
+		return err
+	}
+	if err := demo.SetCouncilContacts(ctx, svc); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nDemo data loaded. Sign in as a driver at %s/renew/sign-in with one of these:\n\n", cfg.BaseURL)

@@ -190,3 +190,24 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("bad config: %d %s", code, errOut)
 	}
 }
+
+func TestCouncilCommands(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "c.db")
+	code, out, _ := runCmd(t, "council", "list", "--database", dbPath)
+	if code != 0 || !strings.Contains(out, "welwyn-hatfield") || !strings.Contains(out, "(not set)") {
+		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runCmd(t, "council", "set-contact", "--database", dbPath, "--council", "dacorum", "--email", "not an email"); code == 0 || !strings.Contains(errOut, "email address") {
+		t.Fatalf("bad email accepted: %d %s", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "council", "set-contact", "--database", dbPath, "--council", "nowhere", "--email", "a@b.gov.uk"); code == 0 || !strings.Contains(errOut, "no council") {
+		t.Fatalf("unknown council: %d %s", code, errOut)
+	}
+	code, out, _ = runCmd(t, "council", "set-contact", "--database", dbPath, "--council", "dacorum", "--email", "Licensing@Dacorum.GOV.UK")
+	if code != 0 || !strings.Contains(out, "Dacorum Borough Council: reports go to Licensing@dacorum.gov.uk") {
+		t.Fatalf("set-contact: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCmd(t, "audit", "verify", "--database", dbPath); code != 0 || !strings.Contains(out, "1 entries checked") {
+		t.Fatalf("audit after set-contact: %d %s", code, out)
+	}
+}

@@ -139,3 +139,21 @@ func SubmitDemoRenewals(ctx context.Context, st *store.Store, licences map[strin
 	}
 	return nil
 }
+
+// SetCouncilContacts gives each council a made-up licensing address, where none is set, so
+// `renewals report` has somewhere to send the demo reports.
+func SetCouncilContacts(ctx context.Context, svc *service.Service) error {
+	councils, err := svc.Councils(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range councils {
+		if c.ContactEmail != "" {
+			continue
+		}
+		if _, err := svc.SetCouncilContact(ctx, service.SystemActor("demo seed"), c.Slug, "licensing@"+c.Slug+".example.gov.uk"); err != nil {
+			return err
+		}
+	}
+	return nil
+}

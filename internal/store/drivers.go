@@ -89,3 +89,25 @@ func (s *Store) UpsertDrivers(ctx context.Context, drivers []domain.Driver, now 
 		return nil
 	})
 }
+
+// SetCouncilContact sets the email address a council's reports are sent to, with an audit entry.
+func (s *Store) SetCouncilContact(ctx context.Context, slug, email string, audit domain.AuditEntry) (domain.Council, error) {
+	var out domain.Council
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r councilRow
+		if err := tx.Where("slug = ?", slug).Take(&r).Error; err != nil {
+			if isNotFound(err) {
+				return domain.NewError(domain.CodeNotFound, "council_not_found", "There is no council "+slug+".")
+			}
+			return err
+		}
+		if err := tx.Model(&councilRow{}).Where("id = ?", r.ID).Update("contact_email", email).Error; err != nil {
+			return err
+		}
+		r.ContactEmail = email
+		out = r.toDomain()
+		audit.CouncilID, audit.Target = r.ID, "council:"+slug
+		return appendAudit(tx, audit)
+	})
+	return out, err
+}
