@@ -160,6 +160,11 @@ type codeStepView struct {
 }
 
 func (s *Server) twoFactorPage(c echo.Context) error {
+	return s.codeStepPage(c, "staff-two-factor")
+}
+
+// codeStepPage shows a second-factor step, or sends to set-up when there is no second factor yet.
+func (s *Server) codeStepPage(c echo.Context, page string) error {
 	step, err := s.svc.TwoFactorStatus(c.Request().Context(), s.pendingStaff(c))
 	if err != nil {
 		if done, rerr := s.twoFactorProblem(c, err); done {
@@ -170,7 +175,7 @@ func (s *Server) twoFactorPage(c echo.Context) error {
 	if step == service.StaffStepSetUpTwoFactor {
 		return redirect(c, "/staff/two-factor/setup")
 	}
-	return s.render(c, http.StatusOK, "staff-two-factor", codeStepView{})
+	return s.render(c, http.StatusOK, page, codeStepView{})
 }
 
 func (s *Server) verifyTwoFactor(c echo.Context) error {
@@ -230,17 +235,7 @@ func (s *Server) confirmTwoFactor(c echo.Context) error {
 }
 
 func (s *Server) recoveryPage(c echo.Context) error {
-	step, err := s.svc.TwoFactorStatus(c.Request().Context(), s.pendingStaff(c))
-	if err != nil {
-		if done, rerr := s.twoFactorProblem(c, err); done {
-			return rerr
-		}
-		return err
-	}
-	if step == service.StaffStepSetUpTwoFactor {
-		return redirect(c, "/staff/two-factor/setup")
-	}
-	return s.render(c, http.StatusOK, "staff-recovery", codeStepView{})
+	return s.codeStepPage(c, "staff-recovery")
 }
 
 func (s *Server) recoverySignIn(c echo.Context) error {
