@@ -40,6 +40,7 @@ commands:
   audit verify                                check the audit log's hash chain
   report --period 2026-10 [--out DIR]         write each council's coverage report (HTML, CSV) and email it
   seed --synthetic --drivers N                build a synthetic three-year history (reports, benchmarks)
+  backup FILE                                 a consistent copy of the live SQLite database
   council list | set-contact --council SLUG --email E
                                               where each council's coverage report is emailed
 
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = reportCmd(ctx, rest, getenv, stdout, stderr)
 	case "council":
 		err = councilCmd(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		err = backupCmd(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		err = seedCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -177,3 +177,17 @@ func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
 
 // notFound turns gorm's record-not-found into a domain not-found error.
 func isNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
+
+// Backup writes a consistent copy of the live database to path with SQLite's VACUUM INTO,
+// which reads one snapshot while the service keeps running. The file must not exist yet.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("backup: %s already exists", path)
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("backup: %w", err)
+		}
+	}
+	return s.db.WithContext(ctx).Exec("VACUUM INTO ?", path).Error
+}
