@@ -19,6 +19,7 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/config"
 	"github.com/herts-msp/taxi-renewals/internal/demo"
 	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/mail"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 	"github.com/herts-msp/taxi-renewals/internal/web"
@@ -181,6 +182,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	go purgeLoop(ctx, svc, log)
+	var sender mail.Sender = mail.Log{Logger: log}
+	if cfg.SMTP.Host != "" {
+		sender = mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+			From: cfg.SMTP.From, TLS: cfg.SMTP.TLS}
+	}
+	outboxDone := make(chan struct{})
+	go func() { svc.RunOutbox(ctx, sender, 5*time.Second); close(outboxDone) }()
+	defer func() { <-outboxDone }() // the outbox worker stops cleanly with the server
 	log.Info("listening", "url", cfg.BaseURL, "addr", cfg.Addr, "demo", cfg.Demo)
 	if err := srv.Serve(ctx, cfg.Addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -19,13 +19,24 @@ type Config struct {
 	DatabaseURL    string        // SQLite file path
 	BaseURL        string        // public address, used in emails and to decide on Secure cookies
 	Demo           bool          // seed demo drivers and print sign-in codes to the log
-	SecretKey      string        // keys the hashes of one-time codes; random per start when empty
+	SecretKey      string        // seals authenticator secrets, keys code hashes; from secret.key when empty
 	DueWindowDays  int           // a licence can be renewed online this many days before expiry
 	TrustedProxies []*net.IPNet  // X-Forwarded-For is believed only from these
 	RequestTimeout time.Duration // each request's deadline
 	LogFormat      string        // text or json
 	Timezone       string        // where times are shown
 	SecureCookies  bool          // derived from BaseURL's scheme unless forced
+	SMTP           SMTP          // outgoing email; Host empty: messages are logged, not sent
+}
+
+// SMTP is the mail server the outbox sends through.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+	TLS      string // starttls, tls or none
 }
 
 // env maps each flag to its environment variable; flags win over the environment.
@@ -40,6 +51,12 @@ var env = map[string]string{
 	"request-timeout": "RENEWALS_REQUEST_TIMEOUT",
 	"log-format":      "RENEWALS_LOG_FORMAT",
 	"timezone":        "RENEWALS_TIMEZONE",
+	"smtp-host":       "RENEWALS_SMTP_HOST",
+	"smtp-port":       "RENEWALS_SMTP_PORT",
+	"smtp-username":   "RENEWALS_SMTP_USERNAME",
+	"smtp-password":   "RENEWALS_SMTP_PASSWORD",
+	"smtp-from":       "RENEWALS_SMTP_FROM",
+	"smtp-tls":        "RENEWALS_SMTP_TLS",
 }
 
 // Load parses args (without the subcommand name) with getenv as the environment.
@@ -63,6 +80,12 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	timeout := fs.String("request-timeout", def("request-timeout", "15s"), "deadline for each request ($RENEWALS_REQUEST_TIMEOUT)")
 	logFormat := fs.String("log-format", def("log-format", "text"), "log format: text or json ($RENEWALS_LOG_FORMAT)")
 	tz := fs.String("timezone", def("timezone", "Europe/London"), "time zone times are shown in ($RENEWALS_TIMEZONE)")
+	smtpHost := fs.String("smtp-host", def("smtp-host", ""), "SMTP server for outgoing email ($RENEWALS_SMTP_HOST; empty: email is logged, not sent)")
+	smtpPort := fs.String("smtp-port", def("smtp-port", "587"), "SMTP port ($RENEWALS_SMTP_PORT)")
+	smtpUser := fs.String("smtp-username", def("smtp-username", ""), "SMTP user name ($RENEWALS_SMTP_USERNAME)")
+	smtpPass := fs.String("smtp-password", def("smtp-password", ""), "SMTP password ($RENEWALS_SMTP_PASSWORD; prefer the environment to the flag)")
+	smtpFrom := fs.String("smtp-from", def("smtp-from", ""), "sender address, e.g. renewals@council.gov.uk ($RENEWALS_SMTP_FROM)")
+	smtpTLS := fs.String("smtp-tls", def("smtp-tls", "starttls"), "starttls, tls or none ($RENEWALS_SMTP_TLS)")
 	if extra != nil {
 		extra(fs)
 	}
@@ -101,6 +124,19 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		problems = append(problems, "secret-key must be at least 32 characters")
+	}
+	if *smtpHost != "" {
+		port, err := strconv.Atoi(*smtpPort)
+		if err != nil || port < 1 || port > 65535 {
+			problems = append(problems, "smtp-port must be a port number")
+		}
+		if *smtpTLS != "starttls" && *smtpTLS != "tls" && *smtpTLS != "none" {
+			problems = append(problems, "smtp-tls must be starttls, tls or none")
+		}
+		if !strings.Contains(*smtpFrom, "@") {
+			problems = append(problems, "smtp-from must be an email address when smtp-host is set")
+		}
+		c.SMTP = SMTP{Host: *smtpHost, Port: port, Username: *smtpUser, Password: *smtpPass, From: *smtpFrom, TLS: *smtpTLS}
 	}
 	if c.DatabaseURL == "" {
 		problems = append(problems, "database must not be empty")

@@ -9,10 +9,11 @@ import (
 
 // OutboxMessage is an email waiting to be sent.
 type OutboxMessage struct {
-	ID      int64
-	To      string
-	Subject string
-	Body    string
+	ID       int64
+	To       string
+	Subject  string
+	Body     string
+	Attempts int // failed attempts so far
 }
 
 func enqueue(tx *gorm.DB, m OutboxMessage, now time.Time) error {
@@ -41,5 +42,54 @@ func (s *Store) UnsentMessages(ctx context.Context, limit int) ([]OutboxMessage,
 // MarkSent records that a queued email was handed to the mail system.
 func (s *Store) MarkSent(ctx context.Context, id int64, now time.Time) error {
 	return s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).
-		Updates(map[string]any{"sent_at": now.UTC(), "attempts": gorm.Expr("attempts + 1")}).Error
+		Updates(map[string]any{"sent_at": now.UTC(), "attempts": gorm.Expr("attempts + 1"), "claimed_until": nil}).Error
+}
+
+// ClaimDueMessages takes up to limit messages that are due (not sent, not given up, their
+// next attempt reached, not claimed by another worker) and leases them until now+lease, in
+// one statement, so concurrent workers never take the same message.
+func (s *Store) ClaimDueMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error) {
+	var rows []outboxRow
+	err := s.db.WithContext(ctx).Raw(`UPDATE outbox SET claimed_until = ?
+		WHERE id IN (SELECT id FROM outbox
+			WHERE sent_at IS NULL AND failed_at IS NULL
+			  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+			  AND (claimed_until IS NULL OR claimed_until <= ?)
+			ORDER BY id LIMIT ?)
+		RETURNING id, to_address, subject, body, attempts`, now.Add(lease).UTC(), now.UTC(), now.UTC(), limit).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OutboxMessage, len(rows))
+	for i, r := range rows {
+		out[i] = OutboxMessage{ID: r.ID, To: r.ToAddress, Subject: r.Subject, Body: r.Body, Attempts: r.Attempts}
+	}
+	return out, nil
+}
+
+// RecordSendFailure counts a failed attempt and schedules the next one, or gives up (failed_at)
+// when next is zero.
+func (s *Store) RecordSendFailure(ctx context.Context, id int64, now time.Time, problem string, next time.Time) error {
+	update := map[string]any{"attempts": gorm.Expr("attempts + 1"), "last_error": problem, "claimed_until": nil}
+	if next.IsZero() {
+		update["failed_at"] = now.UTC()
+	} else {
+		update["next_attempt_at"] = next.UTC()
+	}
+	return s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(update).Error
+}
+
+// OutboxState counts messages waiting, sent and given up, for operators and tests.
+type OutboxState struct {
+	Waiting, Sent, Failed int64
+}
+
+// OutboxCounts reports the outbox backlog.
+func (s *Store) OutboxCounts(ctx context.Context) (OutboxState, error) {
+	var st OutboxState
+	err := s.db.WithContext(ctx).Raw(`SELECT
+		COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM outbox`).Row().Scan(&st.Waiting, &st.Sent, &st.Failed)
+	return st, err
 }

@@ -201,14 +201,17 @@ type sessionRow struct {
 func (sessionRow) TableName() string { return "sessions" }
 
 type outboxRow struct {
-	ID        int64
-	ToAddress string
-	Subject   string
-	Body      string
-	CreatedAt time.Time
-	SentAt    *time.Time
-	Attempts  int
-	LastError string
+	ID            int64
+	ToAddress     string
+	Subject       string
+	Body          string
+	CreatedAt     time.Time
+	SentAt        *time.Time
+	Attempts      int
+	LastError     string
+	NextAttemptAt *time.Time
+	ClaimedUntil  *time.Time
+	FailedAt      *time.Time
 }
 
 func (outboxRow) TableName() string { return "outbox" }
