@@ -182,6 +182,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	go purgeLoop(ctx, svc, log)
+	if cfg.MetricsAddr != "" {
+		// Metrics on their own address, so the public listener never exposes them.
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler(st))
+		ms := &http.Server{Addr: cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener", "error", err.Error())
+			}
+		}()
+		defer ms.Close()
+	}
 	var sender mail.Sender = mail.Log{Logger: log}
 	if cfg.SMTP.Host != "" {
 		sender = mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,

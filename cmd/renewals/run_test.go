@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -210,4 +211,39 @@ func TestCouncilCommands(t *testing.T) {
 	if code, out, _ := runCmd(t, "audit", "verify", "--database", dbPath); code != 0 || !strings.Contains(out, "1 entries checked") {
 		t.Fatalf("audit after set-contact: %d %s", code, out)
 	}
+}
+
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	metricsAddr := freeAddr(t)
+	dbPath := filepath.Join(t.TempDir(), "m.db")
+	serveFor(t, []string{"--demo", "--database", dbPath, "--metrics-addr", metricsAddr}, func(base, _ string) {
+		for range 3 {
+			if resp, err := http.Get(base + "/leaflet"); err == nil {
+				resp.Body.Close()
+			}
+		}
+		if resp, err := http.Get(base + "/metrics"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("/metrics on the public address answered %d", resp.StatusCode)
+			}
+		}
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		text := string(body)
+		for _, want := range []string{
+			`renewals_http_requests_total{method="GET",route="/leaflet",status="2xx"} 3`,
+			`renewals_http_request_duration_seconds_count{method="GET",route="/leaflet",status="2xx"} 3`,
+			"renewals_renewals_submitted 2", // the demo's two sent renewals
+			"renewals_outbox_waiting ", "renewals_db_open_connections ", "# TYPE renewals_http_request_duration_seconds histogram",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("metrics lack %q:\n%s", want, text)
+			}
+		}
+	})
 }

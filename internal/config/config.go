@@ -27,6 +27,7 @@ type Config struct {
 	Timezone       string        // where times are shown
 	SecureCookies  bool          // derived from BaseURL's scheme unless forced
 	SMTP           SMTP          // outgoing email; Host empty: messages are logged, not sent
+	MetricsAddr    string        // where /metrics listens; empty: not served
 }
 
 // SMTP is the mail server the outbox sends through.
@@ -57,6 +58,7 @@ var env = map[string]string{
 	"smtp-password":   "RENEWALS_SMTP_PASSWORD",
 	"smtp-from":       "RENEWALS_SMTP_FROM",
 	"smtp-tls":        "RENEWALS_SMTP_TLS",
+	"metrics-addr":    "RENEWALS_METRICS_ADDR",
 }
 
 // Load parses args (without the subcommand name) with getenv as the environment.
@@ -86,13 +88,14 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	smtpPass := fs.String("smtp-password", def("smtp-password", ""), "SMTP password ($RENEWALS_SMTP_PASSWORD; prefer the environment to the flag)")
 	smtpFrom := fs.String("smtp-from", def("smtp-from", ""), "sender address, e.g. renewals@council.gov.uk ($RENEWALS_SMTP_FROM)")
 	smtpTLS := fs.String("smtp-tls", def("smtp-tls", "starttls"), "starttls, tls or none ($RENEWALS_SMTP_TLS)")
+	metricsAddr := fs.String("metrics-addr", def("metrics-addr", ""), "listen address for /metrics (Prometheus), e.g. 127.0.0.1:9090; keep it private ($RENEWALS_METRICS_ADDR; empty: off)")
 	if extra != nil {
 		extra(fs)
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fs, err
 	}
-	c := Config{Addr: *addr, DatabaseURL: *database, BaseURL: strings.TrimRight(*baseURL, "/"), Demo: *demo,
+	c := Config{MetricsAddr: *metricsAddr, Addr: *addr, DatabaseURL: *database, BaseURL: strings.TrimRight(*baseURL, "/"), Demo: *demo,
 		SecretKey: *secret, LogFormat: *logFormat, Timezone: *tz}
 	var problems []string
 	n, err := strconv.Atoi(*window)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"gorm.io/gorm"
@@ -92,4 +93,32 @@ func (s *Store) OutboxCounts(ctx context.Context) (OutboxState, error) {
 		COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM outbox`).Row().Scan(&st.Waiting, &st.Sent, &st.Failed)
 	return st, err
+}
+
+// Gauges are the business figures /metrics reports from the database.
+type Gauges struct {
+	RenewalsSubmitted int64 // renewals ever sent (any status after draft)
+	Evidence          int64 // evidence records of every kind
+	Outbox            OutboxState
+	Pool              sql.DBStats
+}
+
+// MetricGauges reads the figures for /metrics.
+func (s *Store) MetricGauges(ctx context.Context) (Gauges, error) {
+	var g Gauges
+	db := s.db.WithContext(ctx)
+	if err := db.Model(&renewalRow{}).Where("submitted_at IS NOT NULL").Count(&g.RenewalsSubmitted).Error; err != nil {
+		return g, err
+	}
+	if err := db.Model(&evidenceRow{}).Count(&g.Evidence).Error; err != nil {
+		return g, err
+	}
+	var err error
+	if g.Outbox, err = s.OutboxCounts(ctx); err != nil {
+		return g, err
+	}
+	if sqlDB, err := s.db.DB(); err == nil {
+		g.Pool = sqlDB.Stats()
+	}
+	return g, nil
 }

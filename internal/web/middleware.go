@@ -54,6 +54,7 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
+			s.observeRequests(c, v.Status, v.Latency)
 			s.log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("id", v.RequestID), slog.String("method", v.Method), slog.String("route", v.RoutePath),
 				slog.Int("status", v.Status), slog.Duration("latency", v.Latency))

@@ -35,6 +35,7 @@ type Server struct {
 	views    *templates
 	validate *validator.Validate
 	policies map[string]access
+	metrics  *requestMetrics
 }
 
 // maxBodyBytes bounds every request body: the largest form is well under this.
@@ -46,7 +47,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{echo: echo.New(), svc: svc, health: health, cfg: cfg, log: log, views: tmpl, validate: newValidator(), policies: map[string]access{}}
+	s := &Server{echo: echo.New(), svc: svc, health: health, cfg: cfg, log: log, views: tmpl, validate: newValidator(), policies: map[string]access{}, metrics: newRequestMetrics()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
