@@ -42,6 +42,7 @@ commands:
   report --period 2026-10 [--out DIR]         write each council's coverage report (HTML, CSV) and email it
   seed --synthetic --drivers N                build a synthetic three-year history (reports, benchmarks)
   backup FILE                                 a consistent copy of the live SQLite database
+  purge [--years 6] [--apply]                 remove personal data past retention (dry run without --apply)
   council list | set-contact --council SLUG --email E
                                               where each council's coverage report is emailed
 
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = councilCmd(ctx, rest, getenv, stdout, stderr)
 	case "backup":
 		err = backupCmd(ctx, rest, getenv, stdout, stderr)
+	case "purge":
+		err = purgeCmd(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		err = seedCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
