@@ -1,6 +1,7 @@
-# Build the real binary with cgo (the SQLite driver is C), then run it as a non-root user
-# on a slim image, with the database on a volume.
-FROM golang:1.26-bookworm AS build
+# Build the real binary with cgo (the SQLite driver is C) on Go 1.27.3 (1.26.8 has standard-
+# library vulnerabilities), then run it as a non-root user on a slim image, with the database on
+# a volume.
+FROM golang:1.27.3-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
