@@ -228,13 +228,19 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 				t.Errorf("/metrics on the public address answered %d", resp.StatusCode)
 			}
 		}
-		resp, err := http.Get("http://" + metricsAddr + "/metrics")
-		if err != nil {
-			t.Fatal(err)
+		// A request is counted just after its answer is written, so poll briefly for the third.
+		var text string
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			resp, err := http.Get("http://" + metricsAddr + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if text = string(body); strings.Contains(text, `route="/leaflet",status="2xx"} 3`) {
+				break
+			}
 		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		text := string(body)
 		for _, want := range []string{
 			`renewals_http_requests_total{method="GET",route="/leaflet",status="2xx"} 3`,
 			`renewals_http_request_duration_seconds_count{method="GET",route="/leaflet",status="2xx"} 3`,
