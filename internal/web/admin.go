@@ -198,15 +198,21 @@ func (s *Server) userAction(c echo.Context, notice string, do func(id int64) err
 		return err
 	}
 	if err := do(id); err != nil {
-		code := domain.ErrorCode(err)
-		if code == domain.CodeConflict || code == domain.CodeForbidden {
-			fe := &fieldErrors{}
-			fe.Add("actions", err.(*domain.Error).Message)
-			return s.renderUser(c, statusOf[code], "", fe)
-		}
-		return err
+		return s.userRefused(c, err)
 	}
 	return redirect(c, fmt.Sprintf("/staff/users/%d?notice=%s", id, url.QueryEscape(notice)))
+}
+
+// userRefused shows the account page with the reason an action was refused (for example,
+// disabling the last admin); any other error goes to the error handler.
+func (s *Server) userRefused(c echo.Context, err error) error {
+	code := domain.ErrorCode(err)
+	if code != domain.CodeConflict && code != domain.CodeForbidden {
+		return err
+	}
+	fe := &fieldErrors{}
+	fe.Add("actions", err.(*domain.Error).Message)
+	return s.renderUser(c, statusOf[code], "", fe)
 }
 
 func (s *Server) disableUser(c echo.Context) error {
@@ -234,13 +240,7 @@ func (s *Server) resetUserPassword(c echo.Context) error {
 		return err
 	}
 	if password, err = s.svc.ResetStaffPassword(c.Request().Context(), actor(c), id); err != nil {
-		code := domain.ErrorCode(err)
-		if code == domain.CodeConflict || code == domain.CodeForbidden {
-			fe := &fieldErrors{}
-			fe.Add("actions", err.(*domain.Error).Message)
-			return s.renderUser(c, statusOf[code], "", fe)
-		}
-		return err
+		return s.userRefused(c, err)
 	}
 	d, err := s.svc.StaffAccount(c.Request().Context(), actor(c), id)
 	if err != nil {
