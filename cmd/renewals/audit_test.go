@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 // TestAuditVerifyDetectsTampering writes a few audit entries, then changes, removes and
@@ -30,7 +29,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			dbPath := filepath.Join(t.TempDir(), "a.db")
+			dbPath := testdb.URL(t, "a.db")
 			st, err := store.Open(ctx, dbPath)
 			if err != nil {
 				t.Fatal(err)
@@ -49,14 +48,15 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 				t.Fatalf("before tampering: exit %d %s %s", code, out, errOut)
 			}
 
-			raw, err := sql.Open("sqlite3", dbPath)
-			if err != nil {
-				t.Fatal(err)
-			}
+			raw := testdb.Raw(t, dbPath)
 			if _, err := raw.Exec("UPDATE audit_log SET action = 'x' WHERE id = 1"); err == nil || !strings.Contains(err.Error(), "append-only") {
 				t.Fatalf("the trigger did not refuse an UPDATE: %v", err)
 			}
-			for _, q := range append([]string{"DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"}, tc.tamper...) {
+			unguard := []string{"DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"}
+			if testdb.Postgres() {
+				unguard = []string{"DROP TRIGGER audit_log_no_update ON audit_log", "DROP TRIGGER audit_log_no_delete ON audit_log"}
+			}
+			for _, q := range append(unguard, tc.tamper...) {
 				if _, err := raw.Exec(q); err != nil {
 					t.Fatalf("%s: %v", q, err)
 				}

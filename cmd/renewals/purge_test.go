@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/report"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 // TestPurgeRemovesPersonalDataButKeepsTheFigures: a driver whose licence ended in 2019 (more
@@ -21,7 +21,7 @@ import (
 // theirs; coverage figures for 2018 are the same before and after; a dry run changes nothing.
 func TestPurgeRemovesPersonalDataButKeepsTheFigures(t *testing.T) {
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "p.db")
+	dbPath := testdb.URL(t, "p.db")
 	st, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)

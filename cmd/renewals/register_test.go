@@ -12,6 +12,7 @@ import (
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 // regRun runs the program as the user alice.
@@ -22,7 +23,7 @@ func regRun(t *testing.T, args ...string) (int, string, string) {
 		if k == "USER" {
 			return "alice"
 		}
-		return ""
+		return testSecretKeyEnv(k)
 	}
 	code := run(context.Background(), args, env, &out, &errOut)
 	return code, out.String(), errOut.String()
@@ -79,7 +80,7 @@ func regDrivers(t *testing.T, dbPath string) int {
 
 func TestImportRegisterCommand(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "r.db")
+	db := testdb.URL(t, "r.db")
 	file := regWriteFile(t, dir, "register.csv", 40, 20, 200)
 
 	t.Run("dry run writes nothing", func(t *testing.T) {
@@ -183,7 +184,7 @@ func TestImportRegisterCommand10k(t *testing.T) {
 	}
 	file := regWriteFile(t, dir, "big.csv", days...)
 	start := time.Now()
-	code, out, errOut := regRun(t, "import-register", "--database", filepath.Join(dir, "r.db"), "--council", "dacorum", file)
+	code, out, errOut := regRun(t, "import-register", "--database", testdb.URL(t, "r.db"), "--council", "dacorum", file)
 	if code != 0 || !strings.Contains(out, "validated 10000/10000 rows") || !strings.Contains(out, "applied 10000/10000 rows") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
@@ -192,7 +193,7 @@ func TestImportRegisterCommand10k(t *testing.T) {
 
 func TestRemindCommand(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "r.db")
+	db := testdb.URL(t, "r.db")
 	file := regWriteFile(t, dir, "register.csv", 45, 10, 200)
 	if code, out, errOut := regRun(t, "import-register", "--database", db, "--council", "dacorum", file); code != 0 {
 		t.Fatalf("import: %d\n%s%s", code, out, errOut)

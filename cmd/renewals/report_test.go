@@ -1,27 +1,23 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 	_ "github.com/mattn/go-sqlite3" // the driver GORM's SQLite dialect uses, for checking the outbox
 )
 
 func TestReportCommandWritesFilesAndQueuesEmails(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "renewals.db")
+	db := testdb.URL(t, "renewals.db")
 	if code, _, errOut := regRun(t, "migrate", "--database", db); code != 0 {
 		t.Fatalf("migrate: %s", errOut)
 	}
-	conn, err := sql.Open("sqlite3", db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testdb.Raw(t, db)
 	for slug, email := range map[string]string{"dacorum": "licensing@dacorum.example.gov.uk", "watford": "taxis@watford.example.gov.uk"} {
 		if _, err := conn.Exec("UPDATE councils SET contact_email = ? WHERE slug = ?", email, slug); err != nil {
 			t.Fatal(err)

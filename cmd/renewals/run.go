@@ -128,13 +128,18 @@ func open(ctx context.Context, name string, args []string, getenv func(string) s
 	return cfg, st, fs, nil
 }
 
-// secretKey returns the configured key or, when none is set, the one kept beside the SQLite
+// secretKey returns the configured key or, when none is set, the one kept beside a SQLite
 // database (made on first use, readable by this user only). Authenticator secrets are sealed
 // with it, so it must survive restarts; several instances must share one via
 // RENEWALS_SECRET_KEY.
 func secretKey(cfg config.Config) (string, error) {
 	if cfg.SecretKey != "" {
 		return cfg.SecretKey, nil
+	}
+	if store.IsPostgresURL(cfg.DatabaseURL) {
+		// A PostgreSQL database is shared by several instances: a key file on one machine would
+		// leave the others unable to open what it sealed.
+		return "", errors.New("with a PostgreSQL database, set RENEWALS_SECRET_KEY (the same on every instance)")
 	}
 	path := filepath.Join(filepath.Dir(strings.TrimPrefix(cfg.DatabaseURL, "file:")), "secret.key")
 	if b, err := os.ReadFile(path); err == nil {

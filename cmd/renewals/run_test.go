@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herts-msp/taxi-renewals/internal/config"
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server goroutine and read from the test.
@@ -35,7 +37,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func noEnv(string) string { return "" }
+// noEnv is an empty environment; on PostgreSQL it holds the secret key the service then requires.
+func noEnv(k string) string { return testSecretKeyEnv(k) }
+
+// testSecretKeyEnv gives RENEWALS_SECRET_KEY when the tests run against PostgreSQL, where the
+// service will not make up a key file of its own.
+func testSecretKeyEnv(k string) string {
+	if k == "RENEWALS_SECRET_KEY" && testdb.Postgres() {
+		return "test-secret-key-for-postgresql-runs-0123456789"
+	}
+	return ""
+}
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -45,7 +57,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestMigrateCommand(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "r.db")
+	dbPath := testdb.URL(t, "r.db")
 	code, out, errOut := runCmd(t, "migrate", "--database", dbPath)
 	if code != 0 || !strings.Contains(out, "applied 0001_init") {
 		t.Fatalf("first migrate: exit %d\n%s%s", code, out, errOut)
@@ -139,7 +151,7 @@ func serveFor(t *testing.T, args []string, check func(base string, stdout string
 }
 
 func TestServeDemo(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "demo.db")
+	dbPath := testdb.URL(t, "demo.db")
 	serveFor(t, []string{"--demo", "--database", dbPath}, func(base, stdout string) {
 		for _, want := range []string{"Demo data loaded", "Dacorum Borough Council", "DAC-20417", "14/03/1979", "demo sign-in code"} {
 			if !strings.Contains(stdout, want) {
@@ -155,7 +167,7 @@ func TestServeDemo(t *testing.T) {
 }
 
 func TestServeWithoutDemoSeedsNothingFake(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "real.db")
+	dbPath := testdb.URL(t, "real.db")
 	serveFor(t, []string{"--database", dbPath}, func(base, stdout string) {
 		if strings.Contains(stdout, "Demo data") {
 			t.Errorf("demo output without --demo:\n%s", stdout)
@@ -187,13 +199,13 @@ func TestUsage(t *testing.T) {
 	if code, _, errOut := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
 		t.Fatalf("unknown: %d %s", code, errOut)
 	}
-	if code, _, errOut := runCmd(t, "serve", "--due-window-days", "0", "--database", filepath.Join(t.TempDir(), "x.db")); code != 1 || !strings.Contains(errOut, "due-window-days") {
+	if code, _, errOut := runCmd(t, "serve", "--due-window-days", "0", "--database", testdb.URL(t, "x.db")); code != 1 || !strings.Contains(errOut, "due-window-days") {
 		t.Fatalf("bad config: %d %s", code, errOut)
 	}
 }
 
 func TestCouncilCommands(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "c.db")
+	dbPath := testdb.URL(t, "c.db")
 	code, out, _ := runCmd(t, "council", "list", "--database", dbPath)
 	if code != 0 || !strings.Contains(out, "welwyn-hatfield") || !strings.Contains(out, "(not set)") {
 		t.Fatalf("list: exit %d\n%s", code, out)
@@ -215,7 +227,7 @@ func TestCouncilCommands(t *testing.T) {
 
 func TestMetricsOnTheirOwnAddress(t *testing.T) {
 	metricsAddr := freeAddr(t)
-	dbPath := filepath.Join(t.TempDir(), "m.db")
+	dbPath := testdb.URL(t, "m.db")
 	serveFor(t, []string{"--demo", "--database", dbPath, "--metrics-addr", metricsAddr}, func(base, _ string) {
 		for range 3 {
 			if resp, err := http.Get(base + "/leaflet"); err == nil {
@@ -252,4 +264,17 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPostgresNeedsASharedSecretKey: with PostgreSQL (several instances) the service will not
+// make up a key file of its own, which the other instances could not read.
+func TestPostgresNeedsASharedSecretKey(t *testing.T) {
+	_, err := secretKey(config.Config{DatabaseURL: "postgres://renewals@db.example/renewals"})
+	if err == nil || !strings.Contains(err.Error(), "RENEWALS_SECRET_KEY") {
+		t.Fatalf("no key with PostgreSQL: %v", err)
+	}
+	key, err := secretKey(config.Config{DatabaseURL: "postgres://renewals@db.example/renewals", SecretKey: strings.Repeat("k", 32)})
+	if err != nil || key != strings.Repeat("k", 32) {
+		t.Fatalf("configured key: %q %v", key, err)
+	}
 }

@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 func TestSeedSynthetic(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "seed.db")
+	dbPath := testdb.URL(t, "seed.db")
 	code, out, errOut := runCmd(t, "seed", "--synthetic", "--drivers", "2000", "--councils", "12", "--years", "3",
 		"--now", "2026-11-26T10:00:00Z", "--database", dbPath)
 	if code != 0 {
@@ -59,7 +59,7 @@ func TestSeedSynthetic(t *testing.T) {
 		t.Errorf("seeding twice: exit %d, %s", code, errOut)
 	}
 	// --synthetic is required.
-	code, _, errOut = runCmd(t, "seed", "--drivers", "10", "--database", filepath.Join(t.TempDir(), "x.db"))
+	code, _, errOut = runCmd(t, "seed", "--drivers", "10", "--database", testdb.URL(t, "x.db"))
 	if code == 0 || !strings.Contains(errOut, "--synthetic") {
 		t.Errorf("without --synthetic: exit %d, %s", code, errOut)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 var printedPassword = regexp.MustCompile(`password \(shown once; give it to them in person or by phone\): ([a-z2-9-]+)\n`)
@@ -37,7 +37,7 @@ func userTestStore(t *testing.T, path string) *store.Store {
 
 func TestUserCommands(t *testing.T) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "r.db")
+	db := testdb.URL(t, "r.db")
 	user := func(args ...string) (int, string, string) {
 		t.Helper()
 		return runCmd(t, append([]string{"user", args[0], "--database", db}, args[1:]...)...)
@@ -155,7 +155,7 @@ func TestUserCommands(t *testing.T) {
 // signs in with what it prints and what totp-code gives.
 func TestDemoStaff(t *testing.T) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "demo.db")
+	db := testdb.URL(t, "demo.db")
 	st := userTestStore(t, db)
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -183,8 +183,9 @@ func TestDemoStaff(t *testing.T) {
 	}
 
 	email := "officer@dacorum.example.gov.uk"
-	code, _, errOut := runCmd(t, "user", "totp-code", "--database", db, "--email", email)
-	if code == 0 || !strings.Contains(errOut, "pass --demo") {
+	if testdb.Postgres() {
+		t.Log("not checking totp-code without a key: on PostgreSQL the test environment always holds one")
+	} else if code, _, errOut := runCmd(t, "user", "totp-code", "--database", db, "--email", email); code == 0 || !strings.Contains(errOut, "pass --demo") {
 		t.Fatalf("totp-code without --demo or the server key: exit %d %s", code, errOut)
 	}
 	var printed string

@@ -22,19 +22,32 @@ func queue(t *testing.T, env *testenv.Env, n int) {
 	}
 }
 
-// TestOutboxSendsThroughSMTPOnceEach runs two workers on one database against a real SMTP
-// listener: every message is delivered exactly once.
+// TestOutboxSendsThroughSMTPOnceEach runs two workers, one in each of two instances of the
+// service on one database (PostgreSQL when RENEWALS_TEST_POSTGRES_URL is set, where they claim
+// with FOR UPDATE SKIP LOCKED), against a real SMTP listener: every message is delivered
+// exactly once.
 func TestOutboxSendsThroughSMTPOnceEach(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
+	workers := []*service.Service{env.Service, env.SecondInstance(t).Service}
 	srv := startSMTP(t, false)
-	queue(t, env, 40)
+	const queued = 120 // several batches, so both workers claim while the other is sending
+	queue(t, env, queued)
 	var wg sync.WaitGroup
-	for range 2 {
+	sentBy := make([]int, len(workers))
+	for i, w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, _, err := env.Service.DeliverOutbox(context.Background(), sender(t, srv)); err != nil {
-				t.Error(err)
+			for {
+				sent, _, err := w.DeliverOutbox(context.Background(), sender(t, srv))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if sent == 0 {
+					return
+				}
+				sentBy[i] += sent
 			}
 		}()
 	}
@@ -44,9 +57,10 @@ func TestOutboxSendsThroughSMTPOnceEach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 40 || counts.Sent != 40 || counts.Waiting != 0 {
-		t.Fatalf("SMTP received %d, outbox %+v; want 40 sent once each", len(got), counts)
+	if len(got) != queued || counts.Sent != queued || counts.Waiting != 0 {
+		t.Fatalf("SMTP received %d, outbox %+v; want %d sent once each", len(got), counts, queued)
 	}
+	t.Logf("sent by each instance: %v", sentBy)
 	// Nothing is sent twice on the next run.
 	if sent, _, _ := env.Service.DeliverOutbox(context.Background(), sender(t, srv)); sent != 0 {
 		t.Fatalf("second run sent %d again", sent)

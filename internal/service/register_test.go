@@ -3,7 +3,6 @@ package service_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 	"github.com/herts-msp/taxi-renewals/internal/testenv"
 )
 
@@ -50,11 +50,7 @@ func regFile(t testing.TB, prefix string, n int, today domain.Date) []byte {
 // regCounts counts rows in the tables an import or a reminder run may write.
 func regCounts(t testing.TB, env *testenv.Env) map[string]int {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+env.Config.DatabaseURL+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Raw(t, env.Config.DatabaseURL)
 	out := map[string]int{}
 	for _, table := range []string{"drivers", "register_imports", "audit_log", "reminders", "outbox"} {
 		var n int

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/base32"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 // rfcSecret is the SHA-1 key of RFC 6238's test vectors, "12345678901234567890", in base32.
@@ -127,7 +127,7 @@ func TestSealedTOTPSecret(t *testing.T) {
 
 func TestStaffSignInFailuresAreLoggedWithoutPasswords(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	st, err := store.Open(ctx, testdb.URL(t, "x.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func (r apiTokenRow) toAPIToken() APIToken {
 // CreateAPIToken stores a new token's hash and audits it, in one transaction.
 func (s *Store) CreateAPIToken(ctx context.Context, staffID int64, name, hash string, now time.Time, audit domain.AuditEntry) (APIToken, error) {
 	row := apiTokenRow{StaffID: staffID, Name: name, TokenHash: hash, CreatedAt: now.UTC()}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func (s *Store) APITokensOf(ctx context.Context, staffID int64) ([]APIToken, err
 // RevokeAPIToken revokes one of staffID's own live tokens and audits it. A token that is not
 // theirs, or does not exist, is not found; revoking twice changes nothing the second time.
 func (s *Store) RevokeAPIToken(ctx context.Context, id, staffID int64, now time.Time, audit domain.AuditEntry) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		var row apiTokenRow
 		if err := tx.Where("id = ? AND staff_id = ?", id, staffID).Take(&row).Error; err != nil {
 			if isNotFound(err) {

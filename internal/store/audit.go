@@ -81,7 +81,8 @@ func appendAudit(tx *gorm.DB, e domain.AuditEntry) error {
 	} else if !isNotFound(err) {
 		return err
 	}
-	row := auditRow{At: e.At.UTC(), ActorStaffID: optionalID(e.ActorID), ActorLabel: e.Actor, IP: e.IP, Action: e.Action,
+	// PostgreSQL keeps microseconds: hash the time as it will read back, on either database.
+	row := auditRow{At: e.At.UTC().Truncate(time.Microsecond), ActorStaffID: optionalID(e.ActorID), ActorLabel: e.Actor, IP: e.IP, Action: e.Action,
 		CouncilID: optionalID(e.CouncilID), Target: e.Target, Detail: detail, PrevHash: prevHash}
 	row.Hash = auditHash(row)
 	return tx.Create(&row).Error
@@ -89,7 +90,7 @@ func appendAudit(tx *gorm.DB, e domain.AuditEntry) error {
 
 // AppendAudit records a staff action on its own.
 func (s *Store) AppendAudit(ctx context.Context, e domain.AuditEntry) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return appendAudit(tx, e) })
+	return s.transaction(ctx, func(tx *gorm.DB) error { return appendAudit(tx, e) })
 }
 
 // AuditVerification is the result of checking the chain.

@@ -250,7 +250,7 @@ func (s *Store) addStaffNames(ctx context.Context, names map[int64]string, ids [
 
 // RecordCheck adds a statutory check to a renewal awaiting a decision.
 func (s *Store) RecordCheck(ctx context.Context, c domain.StatutoryCheck, audit domain.AuditEntry) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		r, err := renewalByID(tx, c.RenewalID)
 		if err != nil {
 			return err
@@ -276,7 +276,7 @@ func (s *Store) RecordCheck(ctx context.Context, c domain.StatutoryCheck, audit 
 func (s *Store) Transition(ctx context.Context, renewalID int64, from []domain.RenewalStatus, to domain.RenewalStatus,
 	ev domain.CaseEvent, audit domain.AuditEntry, mail OutboxMessage) (domain.Renewal, error) {
 	var out domain.Renewal
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		r, err := renewalByID(tx, renewalID)
 		if err != nil {
 			return err
@@ -318,7 +318,7 @@ func (s *Store) Transition(ctx context.Context, renewalID int64, from []domain.R
 func (s *Store) Approve(ctx context.Context, renewalID, staffID int64, now time.Time, today domain.Date, termYears int,
 	audit domain.AuditEntry, mail func(domain.Driver, domain.Renewal) OutboxMessage) (domain.Renewal, error) {
 	var out domain.Renewal
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		r, err := renewalByID(tx, renewalID)
 		if err != nil {
 			return err
@@ -380,7 +380,7 @@ func (s *Store) Approve(ctx context.Context, renewalID, staffID int64, now time.
 func (s *Store) Refuse(ctx context.Context, renewalID, staffID int64, now time.Time, reason string, nr3s domain.Date,
 	audit domain.AuditEntry, mail OutboxMessage) (domain.Renewal, error) {
 	var out domain.Renewal
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		r, err := renewalByID(tx, renewalID)
 		if err != nil {
 			return err
@@ -417,7 +417,7 @@ func (s *Store) Refuse(ctx context.Context, renewalID, staffID int64, now time.T
 
 // RecordNR3S records, after the refusal, the date it was entered on NR3S.
 func (s *Store) RecordNR3S(ctx context.Context, renewalID int64, on domain.Date, ev domain.CaseEvent, audit domain.AuditEntry) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		r, err := renewalByID(tx, renewalID)
 		if err != nil {
 			return err
@@ -450,7 +450,7 @@ func (s *Store) EvidenceByID(ctx context.Context, id int64) (domain.Evidence, er
 // version first.
 func (s *Store) RecordStaffEvidence(ctx context.Context, e domain.Evidence, audit domain.AuditEntry) (domain.Evidence, error) {
 	var out domain.Evidence
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var lv leafletRow
 		err := tx.Where("id = ? AND audience = ?", e.LeafletID, domain.AudienceDriver).Take(&lv).Error
 		if isNotFound(err) {
@@ -491,7 +491,7 @@ func (s *Store) RecordStaffEvidence(ctx context.Context, e domain.Evidence, audi
 // VoidEvidence appends a void record cancelling a wrong one; the wrong record stays.
 func (s *Store) VoidEvidence(ctx context.Context, v domain.Evidence, audit domain.AuditEntry) (domain.Evidence, error) {
 	var out domain.Evidence
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var target evidenceRow
 		if err := tx.Take(&target, v.VoidsID).Error; err != nil {
 			if isNotFound(err) {
@@ -531,7 +531,7 @@ func (s *Store) VoidEvidence(ctx context.Context, v domain.Evidence, audit domai
 // StartPaperRenewal records a renewal a driver made on paper or at the counter, as sent.
 func (s *Store) StartPaperRenewal(ctx context.Context, d domain.Driver, staffID int64, now time.Time, reference string, termYears int, audit domain.AuditEntry) (domain.Renewal, error) {
 	var out domain.Renewal
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if existing, err := openRenewal(tx, d.ID); err == nil {
 			if existing.Status != domain.StatusDraft {
 				return domain.NewError(domain.CodeConflict, "open_renewal", "This driver already has a renewal in progress ("+existing.Reference+").")

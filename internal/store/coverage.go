@@ -83,7 +83,8 @@ func (s *Store) CoverageSums(ctx context.Context, councilIDs []int64, ranges []D
 	var b *summaryBuilder
 	var version int64
 	start := time.Now()
-	err := s.readSnapshot(ctx, func(cp gorm.ConnPool) error {
+	err := s.readSnapshot(ctx, func(snap snapshot) error {
+		cp := snap.cp
 		stale, v, err := summaryStale(ctx, cp)
 		if err != nil || !stale {
 			if err == nil {
@@ -92,7 +93,7 @@ func (s *Store) CoverageSums(ctx context.Context, councilIDs []int64, ranges []D
 			return err
 		}
 		version = v
-		b, err = buildSummary(ctx, cp)
+		b, err = buildSummary(ctx, snap)
 		return err
 	})
 	if err != nil || b == nil {
@@ -111,12 +112,12 @@ func (s *Store) RebuildCoverageSummary(ctx context.Context) (time.Duration, erro
 	start := time.Now()
 	var b *summaryBuilder
 	var version int64
-	err := s.readSnapshot(ctx, func(cp gorm.ConnPool) error {
+	err := s.readSnapshot(ctx, func(snap snapshot) error {
 		var err error
-		if _, version, err = summaryStale(ctx, cp); err != nil {
+		if _, version, err = summaryStale(ctx, snap.cp); err != nil {
 			return err
 		}
-		b, err = buildSummary(ctx, cp)
+		b, err = buildSummary(ctx, snap)
 		return err
 	})
 	if err != nil {
@@ -126,35 +127,77 @@ func (s *Store) RebuildCoverageSummary(ctx context.Context) (time.Duration, erro
 	return time.Since(start), err
 }
 
+// snapshot is one consistent view of the database, for reading only. The coverage sweep reads
+// three result sets side by side: SQLite streams them on one connection; PostgreSQL cannot, so
+// there each stream has a connection of its own, all in the same exported snapshot.
+type snapshot struct {
+	cp      gorm.ConnPool    // for one query at a time
+	streams [3]gorm.ConnPool // for three queries read side by side
+}
+
 // readSnapshot runs fn in a read transaction: one consistent snapshot of the database, taken
-// without the write lock (the connection's transactions are otherwise BEGIN IMMEDIATE).
-func (s *Store) readSnapshot(ctx context.Context, fn func(gorm.ConnPool) error) error {
+// without the write lock (SQLite's transactions are otherwise BEGIN IMMEDIATE).
+func (s *Store) readSnapshot(ctx context.Context, fn func(snapshot) error) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
 	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return err
+	n := 1
+	begin := "BEGIN"
+	if s.dialect == dialectPostgres {
+		// A plain BEGIN in PostgreSQL gives each statement its own snapshot; the sweep needs one.
+		n, begin = 3, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		return err
+	conns := make([]*sql.Conn, 0, n)
+	defer func() {
+		// Read-only transactions: ending them cannot lose anything. A fresh context, so a
+		// cancelled request still ends them before the connections go back to the pool.
+		for _, c := range conns {
+			c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			c.Close()
+		}
+	}()
+	var exported string
+	for i := range n {
+		c, err := sqlDB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+		if _, err := c.ExecContext(ctx, begin); err != nil {
+			return err
+		}
+		switch {
+		case n == 1:
+		case i == 0:
+			if err := c.QueryRowContext(ctx, "SELECT pg_export_snapshot()").Scan(&exported); err != nil {
+				return err
+			}
+		default:
+			if _, err := c.ExecContext(ctx, "SET TRANSACTION SNAPSHOT '"+exported+"'"); err != nil {
+				return err
+			}
+		}
 	}
-	err = fn(conn)
-	// A read-only transaction: ending it cannot lose anything. Use a fresh context so a cancelled
-	// request still ends it before the connection goes back to the pool.
-	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil && err == nil {
-		err = rerr
+	snap := snapshot{cp: s.rawPool(conns[0])}
+	for i := range snap.streams {
+		snap.streams[i] = s.rawPool(conns[i%n])
 	}
-	return err
+	return fn(snap)
 }
 
 // writeSummary stores what b added up for version, unless summaries of that version or a newer
 // one are already stored, then calls then (when set) in the same transaction.
 func (s *Store) writeSummary(ctx context.Context, b *summaryBuilder, version int64, then func(gorm.ConnPool) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		cp := tx.Statement.ConnPool
+	return s.transaction(ctx, func(tx *gorm.DB) error {
+		cp := s.rawPool(tx.Statement.ConnPool)
+		if s.dialect == dialectPostgres {
+			// Writers take turns, as SQLite's BEGIN IMMEDIATE makes them, so two rebuilds of the
+			// same version do not both insert.
+			if _, err := cp.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7216410)"); err != nil {
+				return err
+			}
+		}
 		var built int64
 		err := cp.QueryRowContext(ctx, "SELECT data_version FROM coverage_summary_state WHERE id = 1").Scan(&built)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -174,7 +217,7 @@ func (s *Store) writeSummary(ctx context.Context, b *summaryBuilder, version int
 
 func summaryStale(ctx context.Context, cp gorm.ConnPool) (bool, int64, error) {
 	var version int64
-	if err := cp.QueryRowContext(ctx, "SELECT version FROM report_data_version WHERE id = 1").Scan(&version); err != nil {
+	if err := cp.QueryRowContext(ctx, "SELECT SUM(version) FROM report_data_version").Scan(&version); err != nil {
 		return false, 0, err
 	}
 	var built int64
@@ -238,7 +281,7 @@ func piecesCTE(ps []piece) (string, []any) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?)")
+		b.WriteString("(CAST(? AS INTEGER), ?, ?, ?)") // PostgreSQL would take an untyped value as text
 		args = append(args, p.idx, p.grain, p.from.String(), p.to.String())
 	}
 	b.WriteString(") ")
@@ -340,8 +383,10 @@ func (b *summaryBuilder) londonDay(s string) (int32, error) {
 }
 
 func parseStoredTime(s string) (time.Time, error) {
+	// The last two are PostgreSQL's text form of a timestamptz ("+00" in a UTC session).
 	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999-07:00",
-		"2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+		"2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999",
+		"2006-01-02 15:04:05.999999999-07", "2006-01-02 15:04:05.999999999-07:00:00", time.RFC3339Nano} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil
 		}
@@ -366,14 +411,20 @@ func inForceUntil(ids []int64, reack []bool, published []int32) map[int64]int32 
 }
 
 // buildSummary adds up the summaries from the raw tables (reading only).
-func buildSummary(ctx context.Context, cp gorm.ConnPool) (*summaryBuilder, error) {
+func buildSummary(ctx context.Context, snap snapshot) (*summaryBuilder, error) {
 	loc, err := time.LoadLocation(ReportZone)
 	if err != nil {
 		return nil, err
 	}
 	b := &summaryBuilder{loc: loc, voided: map[int64]bool{}, stock: map[stockKey]*[3]int{}, flows: map[flowKey]int{}, renewal: map[stockKey]*[3]int{}}
-	for _, step := range []func(context.Context, gorm.ConnPool) error{b.loadLeaflets, b.loadVoids, b.sweepDrivers, b.addRenewals} {
-		if err := step(ctx, cp); err != nil {
+	steps := []func() error{
+		func() error { return b.loadLeaflets(ctx, snap.cp) },
+		func() error { return b.loadVoids(ctx, snap.cp) },
+		func() error { return b.sweepDrivers(ctx, snap.streams) },
+		func() error { return b.addRenewals(ctx, snap.cp) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
 			return nil, fmt.Errorf("build coverage summary: %w", err)
 		}
 	}
@@ -456,18 +507,18 @@ func (c *cursor) next() {
 
 // sweepDrivers reads drivers, their licence history and their evidence in driver order, works out
 // each driver's licensed, aware and outstanding days, and adds them up per council as deltas.
-func (b *summaryBuilder) sweepDrivers(ctx context.Context, cp gorm.ConnPool) error {
-	drows, err := cp.QueryContext(ctx, "SELECT id, council_id, status FROM drivers ORDER BY id")
+func (b *summaryBuilder) sweepDrivers(ctx context.Context, streams [3]gorm.ConnPool) error {
+	drows, err := streams[0].QueryContext(ctx, "SELECT id, council_id, status FROM drivers ORDER BY id")
 	if err != nil {
 		return err
 	}
 	defer drows.Close()
-	prows, err := cp.QueryContext(ctx, "SELECT driver_id, licence_start, licence_expiry FROM licence_periods ORDER BY driver_id")
+	prows, err := streams[1].QueryContext(ctx, "SELECT driver_id, licence_start, licence_expiry FROM licence_periods ORDER BY driver_id")
 	if err != nil {
 		return err
 	}
 	defer prows.Close()
-	erows, err := cp.QueryContext(ctx, `SELECT id, driver_id, council_id, kind, channel, leaflet_id, CAST(occurred_at AS TEXT)
+	erows, err := streams[2].QueryContext(ctx, `SELECT id, driver_id, council_id, kind, channel, leaflet_id, CAST(occurred_at AS TEXT)
 FROM evidence WHERE kind IN ('issue', 'acknowledgement') ORDER BY driver_id`)
 	if err != nil {
 		return err
@@ -759,8 +810,9 @@ func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool, version in
 // Bulk is one transaction on the raw database connection, for loading large amounts of data
 // without GORM. Statements are prepared once and reused.
 type Bulk struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	tx     *sql.Tx
+	stmts  map[string]*sql.Stmt
+	rebind func(string) string
 }
 
 // Exec runs a statement (prepared on first use) in the bulk transaction.
@@ -768,7 +820,7 @@ func (b *Bulk) Exec(ctx context.Context, query string, args ...any) (sql.Result,
 	st, ok := b.stmts[query]
 	if !ok {
 		var err error
-		if st, err = b.tx.PrepareContext(ctx, query); err != nil {
+		if st, err = b.tx.PrepareContext(ctx, b.rebind(query)); err != nil {
 			return nil, err
 		}
 		b.stmts[query] = st
@@ -778,7 +830,7 @@ func (b *Bulk) Exec(ctx context.Context, query string, args ...any) (sql.Result,
 
 // QueryRow runs a query returning one row in the bulk transaction.
 func (b *Bulk) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return b.tx.QueryRowContext(ctx, query, args...)
+	return b.tx.QueryRowContext(ctx, b.rebind(query), args...)
 }
 
 // BulkLoad runs fn in one transaction on the raw connection: everything or nothing.
@@ -791,7 +843,10 @@ func (s *Store) BulkLoad(ctx context.Context, fn func(*Bulk) error) error {
 	if err != nil {
 		return err
 	}
-	b := &Bulk{tx: tx, stmts: map[string]*sql.Stmt{}}
+	b := &Bulk{tx: tx, stmts: map[string]*sql.Stmt{}, rebind: func(q string) string { return q }}
+	if s.dialect == dialectPostgres {
+		b.rebind = Rebind
+	}
 	defer func() {
 		for _, st := range b.stmts {
 			st.Close()
@@ -801,7 +856,44 @@ func (s *Store) BulkLoad(ctx context.Context, fn func(*Bulk) error) error {
 		tx.Rollback()
 		return err
 	}
+	if s.dialect == dialectPostgres {
+		if err := syncIdentities(ctx, tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
 	return tx.Commit()
+}
+
+// syncIdentities moves each id sequence past the largest id in its table. A bulk load may give
+// ids itself; PostgreSQL's identity columns do not notice, and the next ordinary insert would
+// otherwise be given an id already taken.
+func syncIdentities(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT table_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND column_name = 'id' AND is_identity = 'YES'`)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM %[1]s`, t)
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sync id sequence of %s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // ReadQuery runs a read-only SQL query on the raw tables and calls each for every row with a

@@ -66,7 +66,7 @@ func (s *Store) DriverByID(ctx context.Context, id int64) (domain.Driver, error)
 // UpsertDrivers adds drivers to registers, or updates them when the council already has that
 // licence number, all in one transaction.
 func (s *Store) UpsertDrivers(ctx context.Context, drivers []domain.Driver, now time.Time) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		for _, d := range drivers {
 			row := driverRow{
 				CouncilID: d.CouncilID, LicenceNumber: d.LicenceNumber, GivenNames: d.GivenNames,
@@ -93,7 +93,7 @@ func (s *Store) UpsertDrivers(ctx context.Context, drivers []domain.Driver, now 
 // SetCouncilContact sets the email address a council's reports are sent to, with an audit entry.
 func (s *Store) SetCouncilContact(ctx context.Context, slug, email string, audit domain.AuditEntry) (domain.Council, error) {
 	var out domain.Council
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var r councilRow
 		if err := tx.Where("slug = ?", slug).Take(&r).Error; err != nil {
 			if isNotFound(err) {

@@ -54,7 +54,7 @@ func (s *Store) StreamEvidence(ctx context.Context, councilIDs []int64, fn func(
 	for i, id := range councilIDs {
 		args[i] = id
 	}
-	rows, err := sqlDB.QueryContext(ctx, EvidenceExportSQL(len(councilIDs)), args...)
+	rows, err := s.rawPool(sqlDB).QueryContext(ctx, EvidenceExportSQL(len(councilIDs)), args...)
 	if err != nil {
 		return err
 	}
@@ -90,10 +90,9 @@ func rfc3339UTC(s string) (string, error) {
 		b = append(b, s[11:n-6]...)
 		return string(append(b, 'Z')), nil
 	}
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC().Format(time.RFC3339Nano), nil
-		}
+	t, err := parseStoredTime(s)
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("unrecognised time %q", s)
+	return t.UTC().Format(time.RFC3339Nano), nil
 }

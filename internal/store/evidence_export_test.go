@@ -24,8 +24,8 @@ func TestStreamEvidenceRowsInOrderAndByCouncil(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 1500; i++ {
-		if _, err := tx.Exec(`INSERT INTO evidence (kind, driver_id, council_id, leaflet_id, content_sha256, channel, occurred_at, recorded_at, actor_kind, actor_id)
-			VALUES ('issue', ?, ?, ?, ?, 'post', ?, ?, 'staff', 1)`, d.ID, d.CouncilID, v.ID, v.ContentSHA256, now, now); err != nil {
+		if _, err := tx.Exec(db.Rebind(`INSERT INTO evidence (kind, driver_id, council_id, leaflet_id, content_sha256, channel, occurred_at, recorded_at, actor_kind, actor_id)
+			VALUES ('issue', ?, ?, ?, ?, 'post', ?, ?, 'staff', 1)`), d.ID, d.CouncilID, v.ID, v.ContentSHA256, now, now); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,7 +22,7 @@ func (s *Store) PublishLeaflet(ctx context.Context, v domain.LeafletVersion) (do
 		ContentSHA256: v.ContentSHA256, QuizJSON: string(quiz), RequiresReack: v.RequiresReack,
 		PublishedAt: v.PublishedAt.UTC(), PublishedBy: v.PublishedBy,
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.transaction(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&leafletRow{}).Where("audience = ?", v.Audience).Count(&n).Error; err != nil {
 			return err

@@ -51,12 +51,18 @@ func (s *Store) MarkSent(ctx context.Context, id int64, now time.Time) error {
 // one statement, so concurrent workers never take the same message.
 func (s *Store) ClaimDueMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error) {
 	var rows []outboxRow
+	// On PostgreSQL, FOR UPDATE SKIP LOCKED lets workers on several instances claim at once
+	// without waiting for each other or taking the same row; SQLite has one writer at a time.
+	lock := ""
+	if s.dialect == dialectPostgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
 	err := s.db.WithContext(ctx).Raw(`UPDATE outbox SET claimed_until = ?
 		WHERE id IN (SELECT id FROM outbox
 			WHERE sent_at IS NULL AND failed_at IS NULL
 			  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 			  AND (claimed_until IS NULL OR claimed_until <= ?)
-			ORDER BY id LIMIT ?)
+			ORDER BY id LIMIT ?`+lock+`)
 		RETURNING id, to_address, subject, body, attempts`, now.Add(lease).UTC(), now.UTC(), now.UTC(), limit).Scan(&rows).Error
 	if err != nil {
 		return nil, err

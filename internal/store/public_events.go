@@ -43,7 +43,7 @@ type PublicEvent struct {
 func (s *Store) RecordPublicEvent(ctx context.Context, e PublicEvent, staffID int64, audit domain.AuditEntry) (int64, error) {
 	row := publicEventRow{CouncilID: e.CouncilID, EventDate: e.Date, Kind: e.Kind, Place: e.Place, Leaflets: e.Leaflets,
 		RecordedBy: staffID, RecordedAt: e.RecordedAt.UTC()}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}

@@ -279,7 +279,7 @@ const upsertBatch = 500
 // audit entry. Applying an import a second time does nothing and says so.
 func (s *Store) ApplyRegister(ctx context.Context, req ApplyRegister) (RegisterApplied, error) {
 	var out RegisterApplied
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var imp registerImportRow
 		if req.ImportID != 0 {
 			err := tx.Omit("content").Take(&imp, req.ImportID).Error
@@ -434,7 +434,12 @@ func (s *Store) SearchDrivers(ctx context.Context, councilID int64, q string, li
 	query := s.db.WithContext(ctx).Model(&driverRow{}).Where("council_id = ?", councilID)
 	if q = strings.TrimSpace(q); q != "" {
 		p := likePattern(q)
-		query = query.Where(`(licence_number LIKE ? ESCAPE '\' OR given_names || ' ' || family_name LIKE ? ESCAPE '\' OR family_name || ' ' || given_names LIKE ? ESCAPE '\')`,
+		// SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE does that and more.
+		like := "LIKE"
+		if s.dialect == dialectPostgres {
+			like = "ILIKE"
+		}
+		query = query.Where(strings.ReplaceAll(`(licence_number LIKE ? ESCAPE '\' OR given_names || ' ' || family_name LIKE ? ESCAPE '\' OR family_name || ' ' || given_names LIKE ? ESCAPE '\')`, "LIKE", like),
 			likePattern(strings.ToUpper(q)), p, p)
 	}
 	var total int64
@@ -597,7 +602,7 @@ type Reminder struct {
 func (s *Store) SendReminders(ctx context.Context, councilID int64, today, until domain.Date, now time.Time,
 	decide func(ReminderCandidate) (Reminder, bool), audit func(queued []Reminder) domain.AuditEntry) ([]Reminder, error) {
 	var queued []Reminder
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		queued = nil
 		scope := func() *gorm.DB { return dueScope(tx, councilID, today, until).Where("email <> ''") }
 		var rows []driverRow

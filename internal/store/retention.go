@@ -29,7 +29,7 @@ func (s *Store) PurgePersonalData(ctx context.Context, ids []int64, audit domain
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		for _, id := range ids {
 			if err := tx.Model(&driverRow{}).Where("id = ?", id).Updates(map[string]any{
 				"licence_number": fmt.Sprintf("PURGED-%d", id), "given_names": "(removed)", "family_name": "(removed)",

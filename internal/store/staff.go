@@ -122,7 +122,7 @@ func appendAll(tx *gorm.DB, entries []domain.AuditEntry) error {
 func (s *Store) CreateStaff(ctx context.Context, u domain.StaffUser, passwordHash string, changeRequired bool, now time.Time, audit ...domain.AuditEntry) (domain.StaffUser, error) {
 	row := staffRow{Email: u.Email, Name: u.Name, Role: string(u.Role), CouncilID: optionalID(u.CouncilID),
 		PasswordHash: passwordHash, PasswordChangeRequired: changeRequired, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&staffRow{}).Where("email = ?", u.Email).Count(&n).Error; err != nil {
 			return err
@@ -181,7 +181,7 @@ func endStaffSessions(tx *gorm.DB, id int64, keepHash string) (int64, error) {
 // none), and returns how many sessions ended.
 func (s *Store) EndStaffSessions(ctx context.Context, id int64, keepHash string, audit ...domain.AuditEntry) (int64, error) {
 	var n int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var err error
 		if n, err = endStaffSessions(tx, id, keepHash); err != nil {
 			return err
@@ -212,7 +212,7 @@ type StaffFailure struct {
 // lock that has run out starts the count again.
 func (s *Store) RecordStaffFailure(ctx context.Context, id int64, now time.Time, maxFailures int, lockFor time.Duration, audit ...domain.AuditEntry) (StaffFailure, error) {
 	var out StaffFailure
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var r staffRow
 		if err := tx.Select("id", "failed_attempts", "locked_until").Take(&r, id).Error; err != nil {
 			if isNotFound(err) {
@@ -248,7 +248,7 @@ func (s *Store) RecordStaffFailure(ctx context.Context, id int64, now time.Time,
 
 // RecordStaffSignIn clears the failure count and any lock after a complete sign-in.
 func (s *Store) RecordStaffSignIn(ctx context.Context, id int64, now time.Time, audit ...domain.AuditEntry) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := updateStaff(tx, id, now, map[string]any{"failed_attempts": 0, "locked_until": nil}); err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func (s *Store) RecordStaffSignIn(ctx context.Context, id int64, now time.Time, 
 // therefore shows the same secret the user may already have added to their app.
 func (s *Store) EnsureStaffTOTPSecret(ctx context.Context, id int64, sealed string, now time.Time) (string, error) {
 	var stored string
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var r staffRow
 		if err := tx.Select("id", "totp_secret_enc").Take(&r, id).Error; err != nil {
 			if isNotFound(err) {
@@ -284,7 +284,7 @@ func (s *Store) EnsureStaffTOTPSecret(ctx context.Context, id int64, sealed stri
 // confirm, it also confirms the set-up (and only an unconfirmed one).
 func (s *Store) UseStaffTOTPStep(ctx context.Context, id, step int64, confirm bool, now time.Time, audit ...domain.AuditEntry) (bool, error) {
 	var ok bool
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		cols := map[string]any{"totp_last_step": step, "updated_at": now.UTC()}
 		q := tx.Model(&staffRow{}).Where("id = ? AND totp_last_step < ?", id, step)
 		if confirm {
@@ -308,7 +308,7 @@ func (s *Store) UseStaffTOTPStep(ctx context.Context, id, step int64, confirm bo
 // ProvisionStaffTOTP sets a confirmed second-factor secret directly (the demo and tests,
 // which hand the secret to the user themselves), replacing any earlier one and its codes.
 func (s *Store) ProvisionStaffTOTP(ctx context.Context, id int64, sealed string, now time.Time, audit ...domain.AuditEntry) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := updateStaff(tx, id, now, map[string]any{"totp_secret_enc": sealed, "totp_confirmed_at": now.UTC(), "totp_last_step": 0}); err != nil {
 			return err
 		}
@@ -324,7 +324,7 @@ func (s *Store) ProvisionStaffTOTP(ctx context.Context, id int64, sealed string,
 // so two tabs cannot both be shown a set.
 func (s *Store) IssueRecoveryCodes(ctx context.Context, id int64, hashes []string, audit ...domain.AuditEntry) (bool, error) {
 	var issued bool
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&recoveryCodeRow{}).Where("staff_id = ?", id).Count(&n).Error; err != nil {
 			return err
@@ -371,7 +371,7 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, id int64) (left int, issu
 // transaction; enabling clears any lock.
 func (s *Store) SetStaffDisabled(ctx context.Context, id int64, disabled bool, now time.Time, audit ...domain.AuditEntry) (int64, error) {
 	var ended int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		cols := map[string]any{"disabled_at": nil, "failed_attempts": 0, "locked_until": nil}
 		if disabled {
 			cols = map[string]any{"disabled_at": now.UTC()}
@@ -394,7 +394,7 @@ func (s *Store) SetStaffDisabled(ctx context.Context, id int64, disabled bool, n
 // session of the account but keepHash's ("" ends them all).
 func (s *Store) SetStaffPassword(ctx context.Context, id int64, hash string, changeRequired bool, keepHash string, now time.Time, audit ...domain.AuditEntry) (int64, error) {
 	var ended int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		cols := map[string]any{"password_hash": hash, "password_change_required": changeRequired, "failed_attempts": 0, "locked_until": nil}
 		if err := updateStaff(tx, id, now, cols); err != nil {
 			return err
@@ -419,7 +419,7 @@ func (s *Store) RehashStaffPassword(ctx context.Context, id int64, oldHash, newH
 // sessions: the member of staff sets up a new authenticator at their next sign-in.
 func (s *Store) ResetStaffTwoFactor(ctx context.Context, id int64, now time.Time, audit ...domain.AuditEntry) (int64, error) {
 	var ended int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		cols := map[string]any{"totp_secret_enc": "", "totp_confirmed_at": nil, "totp_last_step": 0}
 		if err := updateStaff(tx, id, now, cols); err != nil {
 			return err

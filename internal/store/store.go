@@ -4,15 +4,20 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
+	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -26,12 +31,64 @@ type Store struct {
 	dialect string
 }
 
-// Open connects to the database named by url: a file path (or "file:" URL) for the embedded
-// SQLite database. It does not run migrations.
-func Open(ctx context.Context, url string) (*Store, error) {
-	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		return nil, errors.New("PostgreSQL is not supported yet: use a SQLite file path")
+// Dialects the store speaks; each has its own migrations under db/migrations/<dialect>.
+const (
+	dialectSQLite   = "sqlite"
+	dialectPostgres = "postgres"
+)
+
+// IsPostgresURL says whether url names a PostgreSQL database rather than a SQLite file.
+func IsPostgresURL(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // we open transactions ourselves, where they matter
+		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
+}
+
+// Open connects to the database named by url: a postgres:// URL, or a file path (or "file:"
+// URL) for the embedded SQLite database. It does not run migrations.
+func Open(ctx context.Context, url string) (*Store, error) {
+	if IsPostgresURL(url) {
+		return openPostgres(ctx, url)
+	}
+	return openSQLite(ctx, url)
+}
+
+// openPostgres connects to PostgreSQL. Sessions run in UTC so timestamps read back as text (the
+// coverage summaries do that) are UTC, as they are in SQLite.
+func openPostgres(ctx context.Context, url string) (*Store, error) {
+	if !strings.Contains(url, "timezone=") {
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		url += sep + "timezone=UTC"
+	}
+	gdb, err := gorm.Open(postgres.Open(url), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("database: open PostgreSQL: %w", err)
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return nil, err
+	}
+	// Several instances share one server: keep each instance's share of its connections modest.
+	sqlDB.SetMaxOpenConns(16)
+	sqlDB.SetMaxIdleConns(4)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("database: ping PostgreSQL: %w", err)
+	}
+	return &Store{db: gdb, dialect: dialectPostgres}, nil
+}
+
+func openSQLite(ctx context.Context, url string) (*Store, error) {
 	path := strings.TrimPrefix(url, "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
@@ -48,11 +105,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	// every transaction take the write lock at BEGIN, so none fails with "database is locked"
 	// half-way. FULL sync because evidence records must survive a power cut.
 	dsn := "file:" + path + "?_txlock=immediate&_foreign_keys=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=FULL"
-	gdb, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true, // we open transactions ourselves, where they matter
-		NowFunc:                func() time.Time { return time.Now().UTC() },
-	})
+	gdb, err := gorm.Open(sqlite.Open(dsn), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("database: open: %w", err)
 	}
@@ -65,7 +118,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("database: ping: %w", err)
 	}
-	return &Store{db: gdb, dialect: "sqlite"}, nil
+	return &Store{db: gdb, dialect: dialectSQLite}, nil
 }
 
 // Close closes the database.
@@ -120,7 +173,13 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // Migrate applies every embedded migration not yet recorded, each in its own transaction,
 // and returns the versions it applied.
 func (s *Store) Migrate(ctx context.Context) ([]string, error) {
-	if err := s.db.WithContext(ctx).Exec(createMigrationsTable).Error; err != nil {
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		if err := s.lockMigrations(tx); err != nil {
+			return err
+		}
+		return tx.Exec(createMigrationsTable).Error
+	})
+	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	ms, err := s.migrations()
@@ -129,7 +188,10 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range ms {
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := s.transaction(ctx, func(tx *gorm.DB) error {
+			if err := s.lockMigrations(tx); err != nil {
+				return err
+			}
 			var n int64
 			if err := tx.Table("schema_migrations").Where("version = ?", m.Version).Count(&n).Error; err != nil {
 				return err
@@ -150,6 +212,15 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	return applied, nil
 }
 
+// lockMigrations makes instances starting together on one PostgreSQL database take turns to
+// migrate (the lock ends with the transaction). SQLite's BEGIN IMMEDIATE already serialises.
+func (s *Store) lockMigrations(tx *gorm.DB) error {
+	if s.dialect != dialectPostgres {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(7216409)").Error
+}
+
 // PendingMigrations lists the embedded migrations not yet applied.
 func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
 	ms, err := s.migrations()
@@ -157,7 +228,7 @@ func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var done []string
-	if s.db.Migrator().HasTable("schema_migrations") {
+	if s.db.WithContext(ctx).Migrator().HasTable("schema_migrations") {
 		if err := s.db.WithContext(ctx).Table("schema_migrations").Pluck("version", &done).Error; err != nil {
 			return nil, err
 		}
@@ -181,6 +252,9 @@ func isNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) 
 // Backup writes a consistent copy of the live database to path with SQLite's VACUUM INTO,
 // which reads one snapshot while the service keeps running. The file must not exist yet.
 func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.dialect == dialectPostgres {
+		return errors.New("backup: this is a PostgreSQL database; back it up with pg_dump -Fc (see the README)")
+	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("backup: %s already exists", path)
 	}
@@ -190,4 +264,93 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 		}
 	}
 	return s.db.WithContext(ctx).Exec("VACUUM INTO ?", path).Error
+}
+
+// rebindPool runs queries written with SQLite's ? placeholders on PostgreSQL, which wants $1,
+// $2, …. GORM rebinds its own statements; this is for the report code that uses the raw
+// connection for speed.
+type rebindPool struct{ gorm.ConnPool }
+
+func (p rebindPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return p.ConnPool.PrepareContext(ctx, Rebind(query))
+}
+
+func (p rebindPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return p.ConnPool.ExecContext(ctx, Rebind(query), args...)
+}
+
+func (p rebindPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.ConnPool.QueryContext(ctx, Rebind(query), args...)
+}
+
+func (p rebindPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.ConnPool.QueryRowContext(ctx, Rebind(query), args...)
+}
+
+// rawPool wraps a raw connection so the same SQL runs on either dialect.
+func (s *Store) rawPool(cp gorm.ConnPool) gorm.ConnPool {
+	if s.dialect == dialectPostgres {
+		return rebindPool{cp}
+	}
+	return cp
+}
+
+// Rebind replaces each ? outside quoted text with PostgreSQL's $n. It is for the store's own
+// queries and tests' raw statements, not for text from outside.
+func Rebind(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// transaction runs fn in one transaction. On SQLite, BEGIN IMMEDIATE runs write transactions one
+// at a time, and the store's check-then-write steps (is this renewal still a draft? is this code
+// unused?) rely on that. On PostgreSQL, SERIALIZABLE gives the same guarantee: a transaction that
+// lost a race is rolled back with a serialization failure and run again from the start.
+func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.dialect != dialectPostgres {
+		return s.db.WithContext(ctx).Transaction(fn)
+	}
+	const attempts = 8
+	for attempt := 1; ; attempt++ {
+		err := s.db.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelSerializable})
+		if err == nil || !isSerializationFailure(err) || attempt == attempts {
+			return err
+		}
+		// Back off a little, randomly, so the transactions that collided do not collide again.
+		wait := time.Duration(attempt) * time.Duration(1+mathrand.IntN(4)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isSerializationFailure recognises PostgreSQL's "could not serialize access" and deadlock
+// errors: the transaction did nothing and may simply be run again.
+func isSerializationFailure(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }

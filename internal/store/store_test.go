@@ -2,9 +2,7 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,15 +13,16 @@ import (
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 // now is the fixed "now" of these tests, in UTC.
 var now = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
-// openStore opens a store on a new temp SQLite file without migrating it.
+// openStore opens a store on a new temp database without migrating it.
 func openStore(t *testing.T) (*store.Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "x.db")
+	path := testdb.URL(t, "x.db")
 	st, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -32,7 +31,7 @@ func openStore(t *testing.T) (*store.Store, string) {
 	return st, path
 }
 
-// newStore opens and migrates a store on a new temp SQLite file.
+// newStore opens and migrates a store on a new temp database.
 func newStore(t *testing.T) (*store.Store, string) {
 	t.Helper()
 	st, path := openStore(t)
@@ -42,15 +41,10 @@ func newStore(t *testing.T) (*store.Store, string) {
 	return st, path
 }
 
-// rawDB opens the same file with database/sql, for statements the store does not offer.
-func rawDB(t *testing.T, path string) *sql.DB {
+// rawDB opens the same database with database/sql, for statements the store does not offer.
+func rawDB(t *testing.T, path string) *testdb.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000&_foreign_keys=1")
-	if err != nil {
-		t.Fatalf("sql.Open: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return testdb.Raw(t, path)
 }
 
 func driverLeaflet(version string, reack bool) domain.LeafletVersion {

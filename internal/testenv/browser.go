@@ -20,6 +20,9 @@ type Browser struct {
 	CSRF   string
 	// Header is sent with every request.
 	Header http.Header
+	// Server is the base URL requests go to: the environment's server unless a test moves the
+	// browser to another instance (cookies are kept: they do not depend on the port).
+	Server string
 }
 
 // Page is a response with its body read.
@@ -35,7 +38,7 @@ var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 // NewBrowser makes a fresh client for the environment.
 func (e *Env) NewBrowser(t testing.TB) *Browser {
 	jar, _ := cookiejar.New(nil)
-	return &Browser{t: t, env: e, Header: http.Header{}, Client: &http.Client{
+	return &Browser{t: t, env: e, Header: http.Header{}, Server: e.Server.URL, Client: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -62,7 +65,7 @@ func (b *Browser) do(req *http.Request) Page {
 // Get loads a page.
 func (b *Browser) Get(path string) Page {
 	b.t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, b.env.Server.URL+path, nil)
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, b.Server+path, nil)
 	return b.do(req)
 }
 
@@ -79,7 +82,7 @@ func (b *Browser) Post(path string, form url.Values) Page {
 // PostRaw sends a body as a form, exactly as given.
 func (b *Browser) PostRaw(path, body string) Page {
 	b.t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, b.env.Server.URL+path, strings.NewReader(body))
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, b.Server+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return b.do(req)
 }
@@ -99,7 +102,7 @@ func (b *Browser) Follow(p Page) Page {
 
 // Cookie returns the value of a cookie the browser holds.
 func (b *Browser) Cookie(name string) string {
-	u, _ := url.Parse(b.env.Server.URL)
+	u, _ := url.Parse(b.Server)
 	for _, c := range b.Client.Jar.Cookies(u) {
 		if c.Name == name {
 			return c.Value

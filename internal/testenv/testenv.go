@@ -1,5 +1,6 @@
-// Package testenv builds a real service for tests: a temp SQLite file, migrations, the
-// shipped leaflet, a few drivers, and Echo behind an httptest server. Only the clock is fake.
+// Package testenv builds a real service for tests: a temp database (SQLite, or PostgreSQL, see
+// package testdb), migrations, the shipped leaflet, a few drivers, and Echo behind an httptest
+// server. Only the clock is fake.
 package testenv
 
 import (
@@ -8,7 +9,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +18,7 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 	"github.com/herts-msp/taxi-renewals/internal/web"
 )
 
@@ -50,6 +51,8 @@ type Env struct {
 	Config  config.Config
 	// Drivers by licence number.
 	Drivers map[string]domain.Driver
+
+	log *slog.Logger
 }
 
 // Start is the fixed "now" of every test: 26 November 2026, 10:00 UTC.
@@ -67,7 +70,7 @@ type Options struct {
 func New(t testing.TB, opts Options) *Env {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "renewals.db")
+	path := testdb.URL(t, "renewals.db")
 	st, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -86,25 +89,57 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, _ := time.LoadLocation("Europe/London")
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("RENEWALS_TEST_LOG") != "" { // the server's log, when debugging a test
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	svc := service.New(st, service.Options{Clock: clock.Now, SecretKey: []byte(cfg.SecretKey), DueWindowDays: 90, BaseURL: base, Location: loc, Logger: log})
-	env := &Env{Store: st, Service: svc, Clock: clock, Config: cfg, Drivers: map[string]domain.Driver{}}
+	env := &Env{Store: st, Clock: clock, Config: cfg, Drivers: map[string]domain.Driver{}, log: log}
+	env.Service = env.newService(st)
 	if !opts.NoLeaflet {
 		env.PublishLeaflet(t, "1.0", false)
 	}
 	env.seedDrivers(t)
-	srv, err := web.New(cfg, svc, st, log)
+	env.Web, env.Server = env.startWeb(t, env.Service, st)
+	return env
+}
+
+func (e *Env) newService(st *store.Store) *service.Service {
+	loc, _ := time.LoadLocation("Europe/London")
+	return service.New(st, service.Options{Clock: e.Clock.Now, SecretKey: []byte(e.Config.SecretKey), DueWindowDays: 90,
+		BaseURL: e.Config.BaseURL, Location: loc, Logger: e.log})
+}
+
+func (e *Env) startWeb(t testing.TB, svc *service.Service, st *store.Store) (*web.Server, *httptest.Server) {
+	t.Helper()
+	srv, err := web.New(e.Config, svc, st, e.log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Web = srv
-	env.Server = httptest.NewServer(srv.Handler())
-	t.Cleanup(env.Server.Close)
-	return env
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return srv, hs
+}
+
+// Instance is a second copy of the service on the environment's database, sharing nothing
+// with the first but the database and the configuration, as two servers behind a load
+// balancer would.
+type Instance struct {
+	Store   *store.Store
+	Service *service.Service
+	Server  *httptest.Server
+}
+
+// SecondInstance starts another instance of the service on the same database.
+func (e *Env) SecondInstance(t testing.TB) *Instance {
+	t.Helper()
+	st, err := store.Open(context.Background(), e.Config.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := e.newService(st)
+	_, hs := e.startWeb(t, svc, st)
+	return &Instance{Store: st, Service: svc, Server: hs}
 }
 
 // PublishLeaflet publishes the shipped driver leaflet under a version label.

@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 	"github.com/herts-msp/taxi-renewals/internal/testenv"
 )
 
@@ -93,11 +93,7 @@ func regUpload(t *testing.T, env *testenv.Env, b *testenv.Browser, content []byt
 // regTables counts the rows an import could write.
 func regTables(t *testing.T, env *testenv.Env) map[string]int {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+env.Config.DatabaseURL+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Raw(t, env.Config.DatabaseURL)
 	out := map[string]int{}
 	for _, table := range []string{"drivers", "register_imports", "audit_log"} {
 		var n int
