@@ -29,6 +29,7 @@ import (
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 // The crash test: 32 clients walk drivers through the renewal journey against a real server
@@ -274,7 +275,7 @@ type crashJourney struct {
 	d        crashDriver
 	b        *crashBrowser
 	tally    *crashTally
-	codes    *sql.DB
+	codes    *testdb.DB
 	quiz     url.Values
 	signedIn bool // the browser holds a driver session the server confirmed with a 303
 }
@@ -458,7 +459,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	built := time.Since(testStart)
-	dbPath := filepath.Join(dir, "renewals.db")
+	dbPath := testdb.URL(t, "renewals.db")
 	cli := func(args ...string) string {
 		t.Helper()
 		cmd := exec.CommandContext(ctx, bin, append(args, "--database", dbPath, "--secret-key", crashSecretKey)...)
@@ -516,11 +517,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 
 	// A separate connection to read sign-in codes from the outbox (the server's worker marks
 	// them sent, so they are read from the table whatever their state).
-	codes, err := sql.Open("sqlite3", "file:"+dbPath+"?_busy_timeout=10000&_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer codes.Close()
+	codes := testdb.Raw(t, dbPath)
 	codes.SetMaxOpenConns(4)
 
 	srv := &crashServer{t: t, bin: bin, dbPath: dbPath, addr: freeAddr(t), log: &syncBuffer{}}
@@ -602,11 +599,7 @@ killing:
 	serverRunning = false
 
 	// ----- what is in the database
-	db, err := sql.Open("sqlite3", "file:"+dbPath+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Raw(t, dbPath)
 	query := func(q string, args ...any) []string {
 		t.Helper()
 		rows, err := db.QueryContext(ctx, q, args...)
@@ -701,14 +694,14 @@ killing:
 		"drafts with a reference, a sending time or an acknowledgement": `SELECT COUNT(*) FROM renewals WHERE status = 'draft'
 			AND (reference IS NOT NULL OR submitted_at IS NOT NULL OR ack_evidence_id IS NOT NULL)`,
 		"drivers with more than one open renewal": `SELECT COUNT(*) FROM (SELECT driver_id FROM renewals
-			WHERE status IN ('draft', 'submitted', 'in_review', 'more_info') GROUP BY driver_id HAVING COUNT(*) > 1)`,
+			WHERE status IN ('draft', 'submitted', 'in_review', 'more_info') GROUP BY driver_id HAVING COUNT(*) > 1) AS open_twice`,
 		"acknowledgements without an issue of the same leaflet to the same driver": `SELECT COUNT(*) FROM evidence a
 			WHERE a.kind = 'acknowledgement' AND NOT EXISTS (SELECT 1 FROM evidence i WHERE i.kind = 'issue'
 				AND i.driver_id = a.driver_id AND i.leaflet_id = a.leaflet_id AND i.id < a.id)`,
 		"online acknowledgements recorded more than once for a driver and leaflet": `SELECT COUNT(*) FROM (SELECT driver_id, leaflet_id
-			FROM evidence WHERE kind = 'acknowledgement' AND channel = 'online' GROUP BY driver_id, leaflet_id HAVING COUNT(*) > 1)`,
+			FROM evidence WHERE kind = 'acknowledgement' AND channel = 'online' GROUP BY driver_id, leaflet_id HAVING COUNT(*) > 1) AS twice`,
 		"online issues recorded more than once for a driver and leaflet": `SELECT COUNT(*) FROM (SELECT driver_id, leaflet_id
-			FROM evidence WHERE kind = 'issue' AND channel = 'online' GROUP BY driver_id, leaflet_id HAVING COUNT(*) > 1)`,
+			FROM evidence WHERE kind = 'issue' AND channel = 'online' GROUP BY driver_id, leaflet_id HAVING COUNT(*) > 1) AS twice`,
 		"evidence whose content hash is not its leaflet's": `SELECT COUNT(*) FROM evidence e JOIN leaflets l ON l.id = e.leaflet_id
 			WHERE e.content_sha256 <> l.content_sha256`,
 		"evidence of another council than the driver's": `SELECT COUNT(*) FROM evidence e JOIN drivers d ON d.id = e.driver_id
@@ -726,16 +719,27 @@ killing:
 			t.Errorf("half-written: %d %s", n, name)
 		}
 	}
-	if res := query(`PRAGMA integrity_check`); len(res) != 1 || res[0] != "ok" {
-		t.Errorf("PRAGMA integrity_check: %v", res)
-	}
-	if res := query(`PRAGMA foreign_key_check`); len(res) != 0 {
-		t.Errorf("PRAGMA foreign_key_check: %d problems", len(res))
+	if testdb.Postgres() {
+		t.Log("PostgreSQL checks foreign keys at every write and has no PRAGMA integrity_check: the file checks are SQLite's only")
+	} else {
+		if res := query(`PRAGMA integrity_check`); len(res) != 1 || res[0] != "ok" {
+			t.Errorf("PRAGMA integrity_check: %v", res)
+		}
+		if res := query(`PRAGMA foreign_key_check`); len(res) != 0 {
+			t.Errorf("PRAGMA foreign_key_check: %d problems", len(res))
+		}
 	}
 	auditOut := cli("audit", "verify")
 
 	for _, f := range tally.failures {
 		t.Errorf("client saw: %s", f)
+	}
+	if len(tally.failures) > 0 { // what the server said about them
+		for _, line := range strings.Split(srv.log.String(), "\n") {
+			if strings.Contains(line, "level=ERROR") {
+				t.Log("server: " + line)
+			}
+		}
 	}
 	if kills < crashMinKills {
 		t.Errorf("only %d kills during the load (want at least %d): the drivers finished too soon", kills, crashMinKills)
@@ -749,8 +753,8 @@ killing:
 		errKinds = append(errKinds, fmt.Sprintf("%s: %d", k, n))
 	}
 	sort.Strings(errKinds)
-	t.Logf("crash test: binary built in %s; load %s; %d kills (SIGKILL), %d server starts, %s spent restarting",
-		built.Round(time.Millisecond), loadTime.Round(time.Millisecond), kills, srv.starts, downtime.Round(time.Millisecond))
+	t.Logf("crash test on %s: binary built in %s; load %s; %d kills (SIGKILL), %d server starts, %s spent restarting",
+		testdb.Name(), built.Round(time.Millisecond), loadTime.Round(time.Millisecond), kills, srv.starts, downtime.Round(time.Millisecond))
 	t.Logf("clients: %d clients, %d drivers on the register, %d requests, %d sign-ins, %d sections saved, %d journeys restarted, %d drivers finished",
 		crashClients, len(drivers), tally.requests.Load(), tally.signIns.Load(), tally.sections.Load(), tally.restarts.Load(), tally.driversDone.Load())
 	t.Logf("answered success: %d acknowledgements, %d submits (%d references seen); found in the database: %d acknowledgements, %d submitted renewals",

@@ -189,12 +189,13 @@ func (s *Store) readSnapshot(ctx context.Context, fn func(snapshot) error) error
 // writeSummary stores what b added up for version, unless summaries of that version or a newer
 // one are already stored, then calls then (when set) in the same transaction.
 func (s *Store) writeSummary(ctx context.Context, b *summaryBuilder, version int64, then func(gorm.ConnPool) error) error {
-	return s.transaction(ctx, func(tx *gorm.DB) error {
+	// Only this writes the summaries, so on PostgreSQL it need not wait for the store's other
+	// writers: rebuilds take turns on a lock of their own, so two rebuilds of the same version do
+	// not both insert. (SQLite's BEGIN IMMEDIATE makes every writer take turns anyway.)
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		cp := s.rawPool(tx.Statement.ConnPool)
 		if s.dialect == dialectPostgres {
-			// Writers take turns, as SQLite's BEGIN IMMEDIATE makes them, so two rebuilds of the
-			// same version do not both insert.
-			if _, err := cp.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7216410)"); err != nil {
+			if _, err := cp.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lockSummaries); err != nil {
 				return err
 			}
 		}
@@ -217,7 +218,7 @@ func (s *Store) writeSummary(ctx context.Context, b *summaryBuilder, version int
 
 func summaryStale(ctx context.Context, cp gorm.ConnPool) (bool, int64, error) {
 	var version int64
-	if err := cp.QueryRowContext(ctx, "SELECT SUM(version) FROM report_data_version").Scan(&version); err != nil {
+	if err := cp.QueryRowContext(ctx, "SELECT version FROM report_data_version WHERE id = 1").Scan(&version); err != nil {
 		return false, 0, err
 	}
 	var built int64

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -218,7 +216,7 @@ func (s *Store) lockMigrations(tx *gorm.DB) error {
 	if s.dialect != dialectPostgres {
 		return nil
 	}
-	return tx.Exec("SELECT pg_advisory_xact_lock(7216409)").Error
+	return tx.Exec("SELECT pg_advisory_xact_lock(?)", lockMigrations).Error
 }
 
 // PendingMigrations lists the embedded migrations not yet applied.
@@ -324,33 +322,29 @@ func Rebind(query string) string {
 	return b.String()
 }
 
-// transaction runs fn in one transaction. On SQLite, BEGIN IMMEDIATE runs write transactions one
-// at a time, and the store's check-then-write steps (is this renewal still a draft? is this code
-// unused?) rely on that. On PostgreSQL, SERIALIZABLE gives the same guarantee: a transaction that
-// lost a race is rolled back with a serialization failure and run again from the start.
+// Advisory lock keys (PostgreSQL): one per kind of writer that must take turns.
+const (
+	lockWrites     = 7216408 // every store write transaction
+	lockMigrations = 7216409
+	lockSummaries  = 7216410 // coverage summary rebuilds
+)
+
+// transaction runs fn as one write transaction, one at a time. SQLite's BEGIN IMMEDIATE runs write
+// transactions one after another, and the store's check-then-write steps (is this renewal still
+// a draft? was this leaflet already issued? is this the newest audit entry?) rely on that. On
+// PostgreSQL each write transaction first takes one advisory lock, so they too run one after
+// another, and READ COMMITTED then sees every earlier commit. Page reads, sessions, rate-limit
+// counters and the outbox claim are single statements outside these and run side by side on
+// every instance. Write transactions take a few milliseconds; the README's load figures show
+// what that allows.
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if s.dialect != dialectPostgres {
 		return s.db.WithContext(ctx).Transaction(fn)
 	}
-	const attempts = 8
-	for attempt := 1; ; attempt++ {
-		err := s.db.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelSerializable})
-		if err == nil || !isSerializationFailure(err) || attempt == attempts {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockWrites).Error; err != nil {
 			return err
 		}
-		// Back off a little, randomly, so the transactions that collided do not collide again.
-		wait := time.Duration(attempt) * time.Duration(1+mathrand.IntN(4)) * time.Millisecond
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-	}
-}
-
-// isSerializationFailure recognises PostgreSQL's "could not serialize access" and deadlock
-// errors: the transaction did nothing and may simply be run again.
-func isSerializationFailure(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+		return fn(tx)
+	})
 }

@@ -45,25 +45,18 @@ CREATE TRIGGER drivers_licence_history_update AFTER UPDATE OF licence_start, lic
 -- counter they were built at; a report finding it moved rebuilds them first, in the same
 -- transaction, so a report is never stale.
 -- (BIGINT: it moves on every such write, and the Go code reads it as an int64.)
---
--- In PostgreSQL the counter is spread over 64 rows and the version is their sum. Each writing
--- transaction moves the row picked by its transaction id, so concurrent writers (which run
--- SERIALIZABLE) neither queue on one row lock nor make each other fail and retry.
 CREATE TABLE report_data_version (
-    id      INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 64),
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
     version BIGINT NOT NULL
 );
-INSERT INTO report_data_version (id, version)
-    SELECT slot, CASE WHEN slot = 1 THEN 1 ELSE 0 END FROM generate_series(1, 64) AS slot;
+INSERT INTO report_data_version (id, version) VALUES (1, 1);
 
 -- One function moves the counter for every trigger below; each trigger keeps SQLite's events,
 -- column lists and WHEN conditions.
--- The index lookup (not a scan of the small table) keeps SERIALIZABLE's read locks to the one
--- row, so writers moving different rows do not conflict.
 CREATE FUNCTION bump_report_data_version() RETURNS trigger
-LANGUAGE plpgsql SET enable_seqscan = off AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE report_data_version SET version = version + 1 WHERE id = 1 + (txid_current() % 64)::integer;
+    UPDATE report_data_version SET version = version + 1 WHERE id = 1;
     RETURN NULL;
 END;
 $$;
