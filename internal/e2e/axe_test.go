@@ -1,0 +1,72 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/chromedp/chromedp"
+)
+
+// wcagTags are the axe-core rule tags for WCAG 2.0, 2.1 and 2.2 at levels A and AA: what the
+// Public Sector Bodies Accessibility Regulations require and the regulator checks.
+var wcagTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
+
+// violation is one axe rule a page breaks, with where.
+type violation struct {
+	Rule    string   `json:"id"`
+	Impact  string   `json:"impact"`
+	Help    string   `json:"help"`
+	Targets []string `json:"targets"`
+}
+
+func (v violation) String() string {
+	return fmt.Sprintf("%s (%s): %s at %s", v.Rule, v.Impact, v.Help, strings.Join(v.Targets, ", "))
+}
+
+// axeCheck runs axe-core on the page as it is now and returns the WCAG violations. The
+// service's CSP forbids every script, so axe is put in through the DevTools protocol, which
+// CSP does not govern.
+func (tb *tab) axeCheck() []violation {
+	tb.t.Helper()
+	if !eval[bool](tb, `typeof window.axe === 'object'`) {
+		run(tb, "load axe-core", chromedp.Evaluate[chromedp.Void](tb.b.tools.axeSource))
+	}
+	tags, _ := json.Marshal(wcagTags)
+	raw := eval[string](tb, `axe.run(document, {
+		runOnly: {type: 'tag', values: `+string(tags)+`},
+		resultTypes: ['violations'],
+	}).then(r => JSON.stringify(r.violations.map(v => ({
+		id: v.id, impact: v.impact, help: v.help,
+		targets: v.nodes.map(n => n.target.join(' ')),
+	}))))`)
+	var vs []violation
+	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
+		tb.t.Fatalf("reading axe's results: %v", err)
+	}
+	return vs
+}
+
+// reflowCheck finds what makes the page scroll sideways (WCAG 1.4.10 Reflow, which axe does
+// not test): wide tables must scroll inside their own region, not take the page with them.
+func (tb *tab) reflowCheck() []violation {
+	tb.t.Helper()
+	wide := eval[[]string](tb, `(() => {
+		const vw = document.documentElement.clientWidth;
+		if (document.documentElement.scrollWidth <= vw) return [];
+		const out = [];
+		for (const el of document.body.querySelectorAll('*')) {
+			if (el.getBoundingClientRect().right <= vw + 1) continue;
+			if (el.closest('.table-wrapper') && el.closest('.table-wrapper') !== el) continue;
+			if ([...el.children].some(c => c.getBoundingClientRect().right > vw + 1)) continue; // report the innermost
+			const cls = el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '';
+			out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + cls);
+			if (out.length === 5) break;
+		}
+		return out;
+	})()`)
+	if len(wide) == 0 {
+		return nil
+	}
+	return []violation{{Rule: "reflow", Impact: "serious", Help: "The page scrolls sideways (WCAG 1.4.10)", Targets: wide}}
+}

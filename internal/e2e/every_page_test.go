@@ -1,0 +1,295 @@
+package e2e
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/service"
+	"github.com/herts-msp/taxi-renewals/internal/testenv"
+)
+
+// everyPageIsAccessible visits every page of every role, in each state a user meets
+// (empty, filled, refused, with errors), on one server whose records build up as a real
+// day's would: a driver renews, an officer works the case, an analyst reads the figures and
+// an administrator adds an account.
+func everyPageIsAccessible(t *testing.T, b *browser) {
+	env := testenv.New(t, testenv.Options{})
+	s := newSweep(t, env)
+	officer := env.AddStaff(t, domain.RoleOfficer, testenv.DacorumSlug)
+	analyst := env.AddStaff(t, domain.RoleAnalyst, "")
+	admin := env.AddStaff(t, domain.RoleAdmin, "")
+
+	driver := b.newTab(t, env.Server.URL)
+	sweepPublicPages(s, driver, env)
+	sweepDriverJourney(s, driver, env)
+
+	staff := b.newTab(t, env.Server.URL)
+	caseURL := sweepOfficerPages(s, staff, env, officer)
+
+	sweepDriverAfterDecision(s, driver)
+
+	analystTab := b.newTab(t, env.Server.URL)
+	sweepAnalystPages(s, analystTab, env, analyst, caseURL)
+
+	adminTab := b.newTab(t, env.Server.URL)
+	email, password := sweepAdminPages(s, adminTab, env, admin)
+
+	newcomer := b.newTab(t, env.Server.URL)
+	sweepFirstSignIn(s, newcomer, env, email, password)
+
+	sweepErrorPages(s, analystTab)
+	checkDataRoutes(t, env, analyst)
+
+	s.wantEveryRouteVisited()
+	s.table()
+}
+
+func sweepPublicPages(s *sweep, tb *tab, env *testenv.Env) {
+	s.open(tb, "start", "/", http.StatusOK)
+	s.open(tb, "leaflet-public", "/leaflet", http.StatusOK)
+	s.open(tb, "accessibility-statement", "/accessibility", http.StatusOK)
+	s.open(tb, "privacy-notice", "/privacy", http.StatusOK)
+	s.open(tb, "driver-sign-in", "/renew/sign-in", http.StatusOK)
+	s.check(tb, "driver-sign-in-empty-error", tb.press("Continue"))
+
+	for _, c := range []struct{ name, licence string }{{"driver-not-due-yet", testenv.NotDue}, {"driver-licence-expired", testenv.Expired}} {
+		tb.open("/renew/sign-in")
+		tb.fill(map[string]string{"council": testenv.DacorumSlug, "licence_number": c.licence})
+		tb.fill(dobFields)
+		status := tb.press("Continue")
+		tb.wantText("h1", "licence")
+		s.check(tb, c.name, status)
+	}
+
+	startDriverSignIn(tb, testenv.DacorumSlug, testenv.DueDacorum)
+	s.check(tb, "driver-code", http.StatusOK)
+	tb.wantStatus(tb.press("Continue"), http.StatusUnprocessableEntity)
+	s.check(tb, "driver-code-empty-error", http.StatusUnprocessableEntity)
+	s.check(tb, "driver-code-resent", tb.press("send a new code"))
+	enterDriverCode(tb, env, testenv.DueDacorum)
+}
+
+func sweepDriverJourney(s *sweep, tb *tab, env *testenv.Env) {
+	s.check(tb, "driver-task-list", http.StatusOK)
+	for _, sec := range []struct {
+		name, path string
+		answers    map[string]string
+	}{
+		{"driver-contact", "/renew/contact", contactAnswers},
+		{"driver-licence", "/renew/licence", licenceAnswers},
+		{"driver-checks", "/renew/checks", checksAnswers},
+		{"driver-declarations", "/renew/declarations", declarationsAnswers},
+	} {
+		s.open(tb, sec.name, sec.path, http.StatusOK)
+		tb.clearForm("Save and continue")
+		s.check(tb, sec.name+"-empty-error", tb.press("Save and continue"))
+		tb.fill(sec.answers)
+		tb.wantStatus(tb.press("Save and continue"), http.StatusOK)
+		tb.wantPath("/renew")
+	}
+	s.open(tb, "driver-check-answers-incomplete", "/renew/check-answers", http.StatusOK)
+
+	s.open(tb, "driver-leaflet", "/renew/awareness", http.StatusOK)
+	s.check(tb, "driver-quiz", tb.click(`a[href="/renew/awareness/check"].button`))
+	s.check(tb, "driver-quiz-empty-error", tb.press("Check my answers"))
+	answers := quizAnswers(tb, env)
+	wrong := map[string]string{}
+	for k, v := range answers {
+		wrong[k] = v
+	}
+	wrong["q1"] = otherAnswer(answers["q1"])
+	tb.fill(wrong)
+	s.check(tb, "driver-quiz-wrong-answer", tb.press("Check my answers"))
+	tb.fill(answers)
+	tb.wantStatus(tb.press("Check my answers"), http.StatusOK)
+	tb.wantPath("/renew/awareness/confirm")
+	s.check(tb, "driver-confirm-leaflet", http.StatusOK)
+	s.check(tb, "driver-confirm-leaflet-empty-error", tb.press("Confirm"))
+	tb.fill(map[string]string{"understood": "yes"})
+	tb.wantStatus(tb.press("Confirm"), http.StatusOK)
+	s.check(tb, "driver-task-list-complete", http.StatusOK)
+
+	s.check(tb, "driver-check-answers", tb.click(`a[href="/renew/check-answers"].button`))
+	tb.wantStatus(tb.press("Accept and send"), http.StatusOK)
+	tb.wantPath("/renew/confirmation")
+	s.check(tb, "driver-confirmation", http.StatusOK)
+	s.open(tb, "driver-status-sent", "/renew/status", http.StatusOK)
+}
+
+// otherAnswer is a wrong answer to a question whose right answer is right (options 0–2).
+func otherAnswer(right string) string {
+	if right == "0" {
+		return "1"
+	}
+	return "0"
+}
+
+// sweepOfficerPages signs in as the Dacorum officer, works the driver's renewal to a request
+// for more information, and visits every officer page. It returns the case's path.
+func sweepOfficerPages(s *sweep, tb *tab, env *testenv.Env, officer testenv.StaffLogin) string {
+	s.open(tb, "staff-sign-in", "/staff/sign-in", http.StatusOK)
+	s.check(tb, "staff-sign-in-empty-error", tb.press("Continue"))
+	startStaffSignIn(tb, officer.Email, officer.Password)
+	tb.wantPath("/staff/two-factor")
+	s.check(tb, "staff-two-factor", http.StatusOK)
+	s.check(tb, "staff-two-factor-empty-error", tb.press("Sign in"))
+	s.check(tb, "staff-recovery-code", tb.click(`a[href="/staff/two-factor/recovery"]`))
+	s.check(tb, "staff-recovery-code-empty-error", tb.press("Sign in"))
+	tb.open("/staff/two-factor")
+	tb.fill(map[string]string{"code": env.StaffCode(tb.t, officer)})
+	tb.wantStatus(tb.press("Sign in"), http.StatusOK)
+	s.check(tb, "officer-home", http.StatusOK)
+
+	s.open(tb, "officer-renewals-queue", "/staff/renewals", http.StatusOK)
+	caseURL := eval[string](tb, `document.querySelector('main a[href^="/staff/renewals/"]').getAttribute('href')`)
+	s.open(tb, "officer-case-submitted", caseURL, http.StatusOK)
+	s.check(tb, "officer-case-approve-refused", tb.press("Approve renewal"))
+	tb.open(caseURL)
+	tb.openDetails("Record a check")
+	s.check(tb, "officer-case-record-check-empty-error", tb.press("Record check"))
+	tb.open(caseURL)
+	tb.openDetails("Ask the driver for more information")
+	tb.fill(map[string]string{"message": "Please send a photo of your DBS certificate."})
+	s.check(tb, "officer-case-more-information-asked", tb.press("Send request"))
+
+	driverURL := eval[string](tb, `document.querySelector('main a[href^="/staff/drivers/"]').getAttribute('href')`)
+	s.open(tb, "officer-driver-record", driverURL, http.StatusOK)
+	tb.clearForm("Record evidence")
+	s.check(tb, "officer-driver-record-evidence-empty-error", tb.press("Record evidence"))
+
+	s.open(tb, "officer-register", "/staff/register", http.StatusOK)
+	s.check(tb, "officer-register-upload-empty-error", tb.press("Check the file"))
+	tb.open("/staff/register")
+	tb.do("choose the register file", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{registerFile(tb.t, env)}))
+	s.check(tb, "officer-register-check-file", tb.press("Check the file"))
+	s.open(tb, "officer-register-drivers", "/staff/register/drivers", http.StatusOK)
+	s.open(tb, "officer-due-for-renewal", "/staff/due", http.StatusOK)
+	s.open(tb, "officer-events", "/staff/events", http.StatusOK)
+	s.check(tb, "officer-events-empty-error", tb.press("Record the event"))
+	s.open(tb, "officer-coverage", "/staff/reports", http.StatusOK)
+	s.open(tb, "officer-council-report", "/staff/reports/council/"+testenv.DacorumSlug, http.StatusOK)
+	s.open(tb, "staff-account", "/staff/account", http.StatusOK)
+	s.open(tb, "staff-change-password", "/staff/password", http.StatusOK)
+	s.check(tb, "staff-change-password-empty-error", tb.press("Change password"))
+	return caseURL
+}
+
+// registerFile writes a register with the Dacorum test drivers and one newcomer, as a
+// council's spreadsheet would export it.
+func registerFile(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	var ds []domain.Driver
+	for _, licence := range []string{testenv.DueDacorum, testenv.NotDue, testenv.Expired} {
+		ds = append(ds, env.Drivers[licence])
+	}
+	newcomer := env.Drivers[testenv.NotDue]
+	newcomer.LicenceNumber, newcomer.GivenNames, newcomer.Email = "DAC-5005", "Nadia", "nadia@example.org"
+	ds = append(ds, newcomer)
+	var buf bytes.Buffer
+	if err := domain.WriteRegister(&buf, ds); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "dacorum-register.csv")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// sweepDriverAfterDecision: the driver reads the officer's question and replies.
+func sweepDriverAfterDecision(s *sweep, tb *tab) {
+	s.open(tb, "driver-status-more-information", "/renew/status", http.StatusOK)
+	s.check(tb, "driver-status-reply-empty-error", tb.press("Send reply"))
+	tb.fill(map[string]string{"reply": "I will bring it to the counter on Monday."})
+	s.check(tb, "driver-status-replied", tb.press("Send reply"))
+	tb.wantStatus(tb.press("Sign out"), http.StatusOK)
+	s.check(tb, "driver-signed-out", http.StatusOK)
+}
+
+func sweepAnalystPages(s *sweep, tb *tab, env *testenv.Env, analyst testenv.StaffLogin, caseURL string) {
+	signInStaff(tb, env, analyst)
+	s.check(tb, "analyst-home", http.StatusOK)
+	s.open(tb, "analyst-renewals-queue", "/staff/renewals", http.StatusOK)
+	s.open(tb, "analyst-case-read-only", caseURL, http.StatusOK)
+	s.open(tb, "analyst-coverage", "/staff/reports?period=2026", http.StatusOK)
+	s.open(tb, "analyst-coverage-bad-period-error", "/staff/reports?period=last+summer", http.StatusUnprocessableEntity)
+	s.open(tb, "analyst-council-report", "/staff/reports/council/"+testenv.DacorumSlug+"?period=2026", http.StatusOK)
+	s.open(tb, "analyst-register-choose-council", "/staff/register", http.StatusOK)
+	s.open(tb, "analyst-events", "/staff/events", http.StatusOK)
+	s.open(tb, "analyst-api-tokens", "/staff/tokens", http.StatusOK)
+	s.check(tb, "analyst-api-tokens-empty-error", tb.press("Make a token"))
+	tb.fill(map[string]string{"name": "coverage dashboard"})
+	s.check(tb, "analyst-api-token-made", tb.press("Make a token"))
+	s.open(tb, "analyst-recovery-codes-already-shown", "/staff/two-factor/recovery-codes", http.StatusOK)
+}
+
+// sweepAdminPages visits the administrator's pages and adds an account, returning the new
+// account's email and first password.
+func sweepAdminPages(s *sweep, tb *tab, env *testenv.Env, admin testenv.StaffLogin) (email, password string) {
+	signInStaff(tb, env, admin)
+	s.check(tb, "admin-home", http.StatusOK)
+	s.open(tb, "admin-accounts", "/staff/users", http.StatusOK)
+	s.check(tb, "admin-add-account", tb.click(`main a[href="/staff/users/new"]`))
+	s.check(tb, "admin-add-account-empty-error", tb.press("Add account"))
+	email = "amara.okafor@watford.gov.uk"
+	tb.fill(map[string]string{"name": "Amara Okafor", "email": email, "role": "officer", "council": "watford"})
+	s.check(tb, "admin-account-added", tb.press("Add account"))
+	password = tb.text("#initial-password")
+	s.check(tb, "admin-account", tb.click(`main a[href^="/staff/users/"]`))
+	s.open(tb, "admin-audit-log", "/staff/audit", http.StatusOK)
+	s.open(tb, "admin-audit-log-bad-dates-error", "/staff/audit?from=yesterday", http.StatusUnprocessableEntity)
+	return email, strings.TrimSpace(password)
+}
+
+var setupKey = regexp.MustCompile(`^[A-Z2-7 ]+$`)
+
+// sweepFirstSignIn follows a new account through setting up its authenticator app.
+func sweepFirstSignIn(s *sweep, tb *tab, env *testenv.Env, email, password string) {
+	startStaffSignIn(tb, email, password)
+	tb.wantPath("/staff/two-factor/setup")
+	s.check(tb, "staff-set-up-authenticator", http.StatusOK)
+	s.check(tb, "staff-set-up-authenticator-empty-error", tb.press("Continue"))
+	key := strings.TrimSpace(tb.text("#secret"))
+	if !setupKey.MatchString(key) {
+		tb.t.Fatalf("no setup key on the page: %q", key)
+	}
+	code, err := service.TOTPCode(strings.ReplaceAll(key, " ", ""), env.Clock.Now())
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.fill(map[string]string{"code": code})
+	s.check(tb, "staff-recovery-codes-shown-once", tb.press("Continue"))
+	tb.wantPath("/staff/two-factor/recovery-codes")
+}
+
+func sweepErrorPages(s *sweep, tb *tab) {
+	s.open(tb, "error-not-found", "/renew/no-such-page", http.StatusNotFound)
+	s.open(tb, "error-forbidden", "/staff/users", http.StatusForbidden)
+	s.open(tb, "error-no-such-renewal", "/staff/renewals/999999", http.StatusNotFound)
+}
+
+// checkDataRoutes fetches each route that answers data, not a page, and checks its type.
+func checkDataRoutes(t *testing.T, env *testenv.Env, analyst testenv.StaffLogin) {
+	t.Helper()
+	client := env.SignInStaff(t, analyst)
+	for _, r := range notPages {
+		p := client.Get(r.request)
+		if r.contentType == "" { // API routes take a token, never a cookie
+			if p.Status != http.StatusUnauthorized {
+				t.Errorf("GET %s with a session cookie: %d, want 401", r.request, p.Status)
+			}
+			continue
+		}
+		if got := p.Header.Get("Content-Type"); p.Status != http.StatusOK || !strings.HasPrefix(got, r.contentType) {
+			t.Errorf("GET %s: %d %q, want 200 %s", r.request, p.Status, got, r.contentType)
+		}
+	}
+}
