@@ -8,8 +8,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +136,22 @@ func eval[T any](tb *tab, js string) T {
 	return run(tb, "evaluate "+firstLine(js), chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 }
 
+// call evaluates a JavaScript function with Go values as its arguments: they go in as
+// JSON, so no quoting can go wrong.
+func call[T any](tb *tab, fn string, args ...any) T {
+	tb.t.Helper()
+	enc := make([]string, len(args))
+	for i, a := range args {
+		b, err := json.Marshal(a)
+		if err != nil {
+			tb.t.Fatal(err)
+		}
+		enc[i] = string(b)
+	}
+	return eval[T](tb, "("+fn+")("+strings.Join(enc, ", ")+")")
+}
+
+// firstLine shortens a script for a failure message.
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -179,86 +195,6 @@ func (tb *tab) settle() {
 	eval[bool](tb, `new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))`)
 }
 
-// click clicks the element matching a CSS selector and waits for the page it loads.
-func (tb *tab) click(selector string) int {
-	tb.t.Helper()
-	return tb.navigateBy("click "+selector, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible))
-}
-
-// submit clicks a form's submit button (by its text) and waits for the answer.
-func (tb *tab) submit(buttonText string) int {
-	tb.t.Helper()
-	return tb.click(buttonSelector(buttonText))
-}
-
-// buttonSelector finds a button, or a link styled as one, by its text with XPath-free CSS:
-// the button is marked first, since CSS cannot match on text.
-func buttonSelector(text string) string {
-	return fmt.Sprintf(`[data-e2e-button=%q]`, text)
-}
-
-// markButton tags the visible button or button-styled link whose text is exactly text, so
-// a CSS selector can find it.
-func (tb *tab) markButton(text string) {
-	tb.t.Helper()
-	found := eval[bool](tb, fmt.Sprintf(`(() => {
-		const want = %q;
-		for (const el of document.querySelectorAll('button, a.button, input[type=submit]')) {
-			if ((el.innerText || el.value || '').trim() === want && el.offsetParent !== null) {
-				el.setAttribute('data-e2e-button', want);
-				return true;
-			}
-		}
-		return false;
-	})()`, text))
-	if !found {
-		tb.t.Fatalf("no button %q on %s", text, tb.path())
-	}
-}
-
-// press submits by clicking the button with this text.
-func (tb *tab) press(text string) int {
-	tb.t.Helper()
-	tb.markButton(text)
-	return tb.submit(text)
-}
-
-// fill sets form fields by name: text fields and selects take the value; radios and
-// checkboxes are ticked when their value matches (a checkbox with value "" is unticked).
-func (tb *tab) fill(fields map[string]string) {
-	tb.t.Helper()
-	for name, value := range fields {
-		ok := eval[bool](tb, fmt.Sprintf(`(() => {
-			const els = document.getElementsByName(%q);
-			if (els.length === 0) return false;
-			for (const el of els) {
-				if (el.type === 'radio' || el.type === 'checkbox') el.checked = el.value === %q;
-				else el.value = %q;
-			}
-			return true;
-		})()`, name, value, value))
-		if !ok {
-			tb.t.Fatalf("no field %q on %s", name, tb.path())
-		}
-	}
-}
-
-// clearForm empties every visible field of the form that holds the button with this text,
-// as a user who sends the form without answering would.
-func (tb *tab) clearForm(buttonText string) {
-	tb.t.Helper()
-	tb.markButton(buttonText)
-	eval[chromedp.Void](tb, fmt.Sprintf(`(() => {
-		const form = document.querySelector(%q).form;
-		for (const el of form.elements) {
-			if (el.type === 'hidden' || el.type === 'submit' || el.tagName === 'BUTTON') continue;
-			if (el.type === 'radio' || el.type === 'checkbox') el.checked = false;
-			else if (el.tagName === 'SELECT') el.selectedIndex = 0;
-			else el.value = '';
-		}
-	})()`, buttonSelector(buttonText)))
-}
-
 // path is the current page's path and query.
 func (tb *tab) path() string {
 	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
@@ -268,40 +204,6 @@ func (tb *tab) path() string {
 		return "(unknown page)"
 	}
 	return strings.TrimPrefix(loc, tb.base)
-}
-
-// wantPath fails unless the tab shows path (the query is ignored).
-func (tb *tab) wantPath(want string) {
-	tb.t.Helper()
-	got, _, _ := strings.Cut(tb.path(), "?")
-	if got != want {
-		tb.t.Fatalf("on %s, want %s; page says: %s", got, want, tb.text("main"))
-	}
-}
-
-// wantStatus fails unless status is want.
-func (tb *tab) wantStatus(status, want int) {
-	tb.t.Helper()
-	if status != want {
-		tb.t.Fatalf("%s answered %d %s, want %d; page says: %s", tb.path(), status, http.StatusText(status), want, tb.text("main"))
-	}
-}
-
-// text is the visible text of the first element matching selector ("" when none).
-func (tb *tab) text(selector string) string {
-	tb.t.Helper()
-	return eval[string](tb, fmt.Sprintf(`(document.querySelector(%q) || {innerText: ''}).innerText`, selector))
-}
-
-// wantText fails unless the element's visible text contains every one of want.
-func (tb *tab) wantText(selector string, want ...string) {
-	tb.t.Helper()
-	got := tb.text(selector)
-	for _, w := range want {
-		if !strings.Contains(got, w) {
-			tb.t.Fatalf("%s on %s does not say %q; it says:\n%s", selector, tb.path(), w, got)
-		}
-	}
 }
 
 // setWidth changes the viewport width (CSS px), as a phone or a desktop window would be.
@@ -348,89 +250,4 @@ func artefactPath(t *testing.T, dir, name string) string {
 		t.Fatal(err)
 	}
 	return filepath.Join(full, name)
-}
-
-// openDetails opens the <details> whose summary says text, as a click on it would.
-func (tb *tab) openDetails(text string) {
-	tb.t.Helper()
-	ok := eval[bool](tb, fmt.Sprintf(`(() => {
-		for (const s of document.querySelectorAll('details > summary')) {
-			if (s.innerText.trim() === %q) { s.setAttribute('data-e2e-summary', ''); return true; }
-		}
-		return false;
-	})()`, text))
-	if !ok {
-		tb.t.Fatalf("no details %q on %s", text, tb.path())
-	}
-	tb.do("open "+text, chromedp.Click(chromedp.CSS("[data-e2e-summary]"), chromedp.NodeVisible))
-	eval[bool](tb, `(document.querySelector('[data-e2e-summary]').removeAttribute('data-e2e-summary'), true)`)
-}
-
-// typeInto focuses a field and types into it, key by key, as a person would.
-func (tb *tab) typeInto(selector, text string) {
-	tb.t.Helper()
-	tb.do("type into "+selector, chromedp.SendKeys(chromedp.CSS(selector), text, chromedp.NodeVisible))
-}
-
-// replaceText empties a field and types text into it.
-func (tb *tab) replaceText(selector, text string) {
-	tb.t.Helper()
-	tb.do("clear "+selector, chromedp.Clear(chromedp.CSS(selector)))
-	tb.typeInto(selector, text)
-}
-
-// tick clicks the label of a radio or checkbox, as a person taps the words beside it.
-func (tb *tab) tick(inputID string) {
-	tb.t.Helper()
-	tb.do("tick "+inputID, chromedp.Click(chromedp.CSS(fmt.Sprintf(`label[for=%q]`, inputID)), chromedp.NodeVisible))
-}
-
-// choose picks an option of a select.
-func (tb *tab) choose(selector, value string) {
-	tb.t.Helper()
-	tb.do("choose "+value+" in "+selector, chromedp.SetValue(chromedp.CSS(selector), value))
-}
-
-// value is a field's current value.
-func (tb *tab) value(selector string) string {
-	tb.t.Helper()
-	return run(tb, "read "+selector, chromedp.Value(chromedp.CSS(selector)))
-}
-
-// wantErrors fails unless the page has a focused error summary listing exactly these
-// messages, each a link to a field that exists.
-func (tb *tab) wantErrors(messages ...string) {
-	tb.t.Helper()
-	type link struct{ Text, Href string }
-	got := eval[struct {
-		Focused bool
-		Links   []link
-		Missing []string
-		Title   string
-	}](tb, `(() => {
-		const s = document.querySelector('.error-summary');
-		const links = s ? [...s.querySelectorAll('a')].map(a => ({Text: a.innerText.trim(), Href: a.getAttribute('href')})) : [];
-		return {
-			Focused: !!s && document.activeElement === s,
-			Links: links,
-			Missing: links.filter(l => !document.getElementById(l.Href.slice(1))).map(l => l.Href),
-			Title: document.title,
-		};
-	})()`)
-	if !got.Focused {
-		tb.t.Errorf("%s: the error summary is missing or not focused", tb.path())
-	}
-	if !strings.HasPrefix(got.Title, "Error: ") {
-		tb.t.Errorf("%s: title %q does not start with \"Error: \"", tb.path(), got.Title)
-	}
-	if len(got.Missing) > 0 {
-		tb.t.Errorf("%s: error summary links to missing fields %v", tb.path(), got.Missing)
-	}
-	var texts []string
-	for _, l := range got.Links {
-		texts = append(texts, l.Text)
-	}
-	if strings.Join(texts, "\n") != strings.Join(messages, "\n") {
-		tb.t.Errorf("%s: error summary says\n  %s\nwant\n  %s", tb.path(), strings.Join(texts, "\n  "), strings.Join(messages, "\n  "))
-	}
 }
