@@ -70,3 +70,22 @@ func (tb *tab) reflowCheck() []violation {
 	}
 	return []violation{{Rule: "reflow", Impact: "serious", Help: "The page scrolls sideways (WCAG 1.4.10)", Targets: wide}}
 }
+
+// errorsCheck finds error summary links to a form field that is not itself marked as in
+// error with a visible message beside it (WCAG 3.3.1 Error Identification: a person looking at the
+// field, not only at the summary, must see what is wrong).
+func (tb *tab) errorsCheck() []violation {
+	tb.t.Helper()
+	unmarked := eval[[]string](tb, `[...document.querySelectorAll('.error-summary a[href^="#"]')].map(a => {
+		const href = a.getAttribute('href'), el = document.getElementById(href.slice(1));
+		if (!el) return href + ' (no such element)';
+		if (!el.closest('form')) return ''; // a section of the page, not a field
+		const group = el.closest('.form-group');
+		const message = group && group.classList.contains('form-group--error') && group.querySelector('.error-message');
+		return message && message.checkVisibility() ? '' : href; // not inside a closed <details>
+	}).filter(Boolean)`)
+	if len(unmarked) == 0 {
+		return nil
+	}
+	return []violation{{Rule: "error-at-field", Impact: "serious", Help: "An error in the summary has no message at its field (WCAG 3.3.1)", Targets: unmarked}}
+}

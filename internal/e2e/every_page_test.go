@@ -34,7 +34,9 @@ func everyPageIsAccessible(t *testing.T, b *browser) {
 	staff := b.newTab(t, env.Server.URL)
 	caseURL := sweepOfficerPages(s, staff, env, officer)
 
-	sweepDriverAfterDecision(s, driver)
+	sweepDriverReplies(s, driver)
+	sweepOfficerRefuses(s, staff, caseURL)
+	sweepDriverSeesRefusal(s, driver)
 
 	analystTab := b.newTab(t, env.Server.URL)
 	sweepAnalystPages(s, analystTab, env, analyst, caseURL)
@@ -204,12 +206,32 @@ func registerFile(t *testing.T, env *testenv.Env) string {
 	return path
 }
 
-// sweepDriverAfterDecision: the driver reads the officer's question and replies.
-func sweepDriverAfterDecision(s *sweep, tb *tab) {
+// sweepDriverReplies: the driver reads the officer's question and replies.
+func sweepDriverReplies(s *sweep, tb *tab) {
 	s.open(tb, "driver-status-more-information", "/renew/status", http.StatusOK)
 	s.check(tb, "driver-status-reply-empty-error", tb.press("Send reply"))
 	tb.fill(map[string]string{"reply": "I will bring it to the counter on Monday."})
 	s.check(tb, "driver-status-replied", tb.press("Send reply"))
+}
+
+// sweepOfficerRefuses refuses the renewal without an NR3S date, so the case asks for one.
+func sweepOfficerRefuses(s *sweep, tb *tab, caseURL string) {
+	tb.open(caseURL)
+	tb.openDetails("Refuse the renewal")
+	s.check(tb, "officer-case-refuse-empty-error", tb.press("Refuse renewal"))
+	tb.openDetails("Refuse the renewal")
+	tb.fill(map[string]string{"reason": "The DBS certificate was not provided.", "nr3s-day": "31", "nr3s-month": "11", "nr3s-year": "2026"})
+	s.check(tb, "officer-case-refuse-bad-nr3s-date-error", tb.press("Refuse renewal"))
+	tb.openDetails("Refuse the renewal")
+	tb.fill(map[string]string{"nr3s-day": "", "nr3s-month": "", "nr3s-year": ""}) // record it on NR3S later
+	s.check(tb, "officer-case-refused", tb.press("Refuse renewal"))
+	s.check(tb, "officer-case-nr3s-empty-error", tb.press("Save NR3S date"))
+}
+
+// sweepDriverSeesRefusal: the driver reads the decision and signs out.
+func sweepDriverSeesRefusal(s *sweep, tb *tab) {
+	s.open(tb, "driver-status-refused", "/renew/status", http.StatusOK)
+	tb.wantText("main", "Refused", "The DBS certificate was not provided.")
 	tb.wantStatus(tb.press("Sign out"), http.StatusOK)
 	s.check(tb, "driver-signed-out", http.StatusOK)
 }

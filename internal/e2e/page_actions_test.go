@@ -80,11 +80,14 @@ func (tb *tab) clearForm(buttonText string) {
 	})()`)
 }
 
-// openDetails opens the <details> whose summary says text by clicking the summary.
+// openDetails opens the <details> whose summary says text by clicking the summary, unless
+// it is open already (as it is when the form inside it came back with errors).
 func (tb *tab) openDetails(text string) {
 	tb.t.Helper()
 	tb.mark("details > summary", text)
-	tb.do("open "+text, chromedp.Click(chromedp.CSS(marked), chromedp.NodeVisible))
+	if !eval[bool](tb, `document.querySelector('[data-e2e-marked]').parentElement.open`) {
+		tb.do("open "+text, chromedp.Click(chromedp.CSS(marked), chromedp.NodeVisible))
+	}
 }
 
 // typeInto focuses a field and types into it, key by key.

@@ -115,6 +115,9 @@ func (s *sweep) check(tb *tab, name string, status int) {
 	for _, w := range widths {
 		tb.setWidth(w)
 		r.violations[w] = append(tb.axeCheck(), tb.reflowCheck()...)
+		if w == widths[0] { // the same at any width
+			r.violations[w] = append(r.violations[w], tb.errorsCheck()...)
+		}
 		for _, v := range r.violations[w] {
 			s.t.Errorf("page %s (%s) at %dpx: %s", name, path, w, v)
 		}
