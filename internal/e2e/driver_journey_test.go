@@ -32,7 +32,7 @@ func driverRenewsOnline(t *testing.T, b *browser) {
 	tb.typeInto("#dob-month", "3")
 	tb.typeInto("#dob-year", "1980")
 	tb.wantStatus(tb.press("Continue"), http.StatusUnprocessableEntity)
-	tb.wantText(".error-summary", "We could not find a licence with that number and date of birth")
+	tb.wantErrors("We could not find a licence with that number and date of birth. Check the council and the details on your licence")
 	if got := tb.value("#licence_number"); got != testenv.DueDacorum {
 		t.Errorf("licence number not kept after an error: %q", got)
 	}
@@ -43,7 +43,7 @@ func driverRenewsOnline(t *testing.T, b *browser) {
 	// A wrong code, then the one in the email.
 	tb.typeInto("#code", wrongDriverCode(env.LatestCode(t, testenv.DueDacorum+"@example.org")))
 	tb.wantStatus(tb.press("Continue"), http.StatusUnprocessableEntity)
-	tb.wantText(".error-summary", "code")
+	tb.wantErrors("The code is not right. Check your email and try again (4 tries left).")
 	tb.replaceText("#code", env.LatestCode(t, testenv.DueDacorum+"@example.org"))
 	tb.wantStatus(tb.press("Continue"), http.StatusOK)
 	tb.wantPath("/renew")
@@ -90,7 +90,7 @@ func driverRenewsOnline(t *testing.T, b *browser) {
 	tb.wantStatus(tb.click(`a[href="/renew/declarations"]`), http.StatusOK)
 	tb.tick("has_offences-no")
 	tb.wantStatus(tb.press("Save and continue"), http.StatusUnprocessableEntity) // the declaration is not ticked
-	tb.wantText(".error-summary", "true")
+	tb.wantErrors("Confirm that your answers are true and complete")
 	tb.tick("truthful")
 	tb.wantStatus(tb.press("Save and continue"), http.StatusOK)
 
@@ -104,12 +104,13 @@ func driverRenewsOnline(t *testing.T, b *browser) {
 		tb.tick(q + optionSuffix(answers[q]))
 	}
 	tb.wantStatus(tb.press("Check my answers"), http.StatusUnprocessableEntity)
+	tb.wantText(".error-summary", "Question 1 is not right: ") // then the leaflet's explanation
 	tb.wantText("#q1-error", "That is not right")
 	tb.tick("q1" + optionSuffix(answers["q1"]))
 	tb.wantStatus(tb.press("Check my answers"), http.StatusOK)
 	tb.wantPath("/renew/awareness/confirm")
 	tb.wantStatus(tb.press("Confirm"), http.StatusUnprocessableEntity)
-	tb.wantText(".error-summary", "understood")
+	tb.wantErrors("Confirm that you have read and understood the leaflet")
 	tb.tick("understood")
 	tb.wantStatus(tb.press("Confirm"), http.StatusOK)
 	tb.wantPath("/renew")

@@ -40,13 +40,13 @@ var notPages = map[string]dataRoute{
 // dataRoute is how to ask a data route for its answer, and the content type it answers.
 type dataRoute struct{ request, contentType string }
 
-// pageResult is what axe found on one state of one page.
+// pageResult is what the checks found on one state of one page.
 type pageResult struct {
 	name       string
 	path       string
 	route      string // "GET /renew/contact", or the POST route a re-rendered form answers
 	status     int
-	violations map[int64][]violation // by viewport width
+	violations map[int64][]violation // by viewport width: axe's, and the sweep's own checks
 }
 
 // sweep visits pages, checks each with axe at every width, photographs it and keeps a table.
@@ -102,9 +102,11 @@ func (s *sweep) routeOf(path string) string {
 	return "(no route: error page)"
 }
 
-// check runs axe on the page the tab shows at each width, saves a full-page screenshot at
-// each, checks the footer links to the accessibility statement, and records the result.
-// Violations fail the test (naming page, rule and element) but the sweep goes on.
+// check checks the page the tab shows: at each width, axe-core's WCAG rules and sideways
+// scrolling, with a full-page screenshot saved; at 320px, sideways scrolling again; once,
+// that every error in the summary shows at its field and that the footer links to the
+// accessibility statement. It records the result. A violation fails the test, naming the
+// page, the rule and the element, but the sweep goes on so one run lists them all.
 func (s *sweep) check(tb *tab, name string, status int) {
 	s.t.Helper()
 	path := tb.path()
@@ -174,7 +176,7 @@ func (s *sweep) table() {
 	s.t.Helper()
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "#\tpage\tstatus\troute\taxe+reflow 375px\taxe+reflow 1280px\treflow 320px\n")
+	fmt.Fprintf(w, "#\tpage\tstatus\troute\tviolations at 375px\t1280px\t320px (reflow only)\n")
 	total := 0
 	for i, r := range s.results {
 		fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%d\t%d\t%d\n", i+1, r.name, r.status, r.route,
@@ -184,7 +186,7 @@ func (s *sweep) table() {
 		}
 	}
 	w.Flush()
-	fmt.Fprintf(&b, "%d page states checked with axe-core (%s) at %v px, and for sideways scrolling at %dpx: %d violations\n",
+	fmt.Fprintf(&b, "%d page states checked with axe-core (%s) at %v px, for sideways scrolling (WCAG 1.4.10) at those widths and %dpx, and for errors shown at their fields (WCAG 3.3.1): %d violations\n",
 		len(s.results), strings.Join(wcagTags, ", "), widths, reflowWidth, total)
 	s.t.Log("\n" + b.String())
 	if err := os.WriteFile(filepath.Join(artefactsDir, "axe-report.txt"), []byte(b.String()), 0o644); err != nil {
