@@ -100,7 +100,7 @@ func (k *keyboard) pressEnterToLoad() int {
 type focus struct {
 	Name    string // #id, a.class[href], button:text, or the tag
 	Type    string // an input's type
-	Visible bool   // a non-transparent outline or a box-shadow marks it
+	Visible bool   // it is not clipped away, and a non-transparent outline or a box-shadow marks it (for a radio or checkbox, its label's box)
 	Style   string // the styles looked at, for a failure message
 }
 
@@ -116,13 +116,17 @@ const describeFocusJS = `(() => {
 	const marks = s => (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0 && !clear(s.outlineColor)) || s.boxShadow !== 'none';
 	const describe = s => 'outline: ' + s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor + '; box-shadow: ' + s.boxShadow;
 	let s = getComputedStyle(el);
-	let visible = marks(s), style = describe(s);
+	let visible = marks(s) && s.opacity !== '0', style = describe(s) + '; opacity: ' + s.opacity;
 	// Radios and checkboxes are drawn by their label's ::before; the input itself is transparent.
 	if (!visible && (el.type === 'radio' || el.type === 'checkbox') && el.labels.length) {
 		s = getComputedStyle(el.labels[0], '::before');
 		visible = marks(s);
 		style = 'label::before ' + describe(s);
 	}
+	// A visually hidden element (the skip link until it has focus) is clipped to 1px.
+	const box = (el.type === 'radio' || el.type === 'checkbox') && el.labels.length ? el.labels[0] : el;
+	const r = box.getBoundingClientRect();
+	if (r.width <= 1 || r.height <= 1) { visible = false; style += '; size: ' + r.width + 'x' + r.height; }
 	return {Name: name, Type: el.type || '', Visible: visible, Style: style};
 })()`
 
