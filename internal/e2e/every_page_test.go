@@ -172,6 +172,7 @@ func sweepOfficerPages(s *sweep, tb *tab, env *testenv.Env, officer testenv.Staf
 	tb.open("/staff/register")
 	tb.do("choose the register file", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{registerFile(tb.t, env)}))
 	s.check(tb, "officer-register-check-file", tb.press("Check the file"))
+	s.check(tb, "officer-register-loaded", tb.press("Load the register"))
 	s.open(tb, "officer-register-drivers", "/staff/register/drivers", http.StatusOK)
 	s.open(tb, "officer-due-for-renewal", "/staff/due", http.StatusOK)
 	s.open(tb, "officer-events", "/staff/events", http.StatusOK)
