@@ -274,6 +274,7 @@ func (s *Server) saveChecks(c echo.Context) error {
 		}
 	}
 	if fe.Any() {
+		fe.InPageOrder("dbs_number", "dbs_consent", "tax_check_code", "medical", "right_to_work", "share_code")
 		return s.render(c, http.StatusUnprocessableEntity, "checks", checksView{Form: f, Errors: fe})
 	}
 	dbs, _ := domain.NormaliseDBSCertificateNumber(f.DBSNumber)

@@ -37,6 +37,25 @@ func (f *fieldErrors) Add(field, message string) {
 	f.List = append(f.List, fieldError{Field: field, Message: message})
 }
 
+// InPageOrder sorts the errors into the order the fields appear on the page (fields not named
+// go last), so the error summary reads top to bottom like the form.
+func (f *fieldErrors) InPageOrder(fields ...string) {
+	rank := make(map[string]int, len(fields))
+	for i, name := range fields {
+		rank[name] = i + 1
+	}
+	pos := func(name string) int {
+		if r, ok := rank[name]; ok {
+			return r
+		}
+		if group, _, ok := strings.Cut(name, "-"); ok && rank[group] > 0 { // a date's box, e.g. medical-day
+			return rank[group]
+		}
+		return len(fields) + 1
+	}
+	sort.SliceStable(f.List, func(i, j int) bool { return pos(f.List[i].Field) < pos(f.List[j].Field) })
+}
+
 // Get returns the message for a field, or "".
 func (f *fieldErrors) Get(field string) string {
 	if f == nil {

@@ -131,3 +131,25 @@ func TestFieldValidation(t *testing.T) {
 		}
 	})
 }
+
+// TestErrorSummaryInPageOrder: a checks page sent empty lists its problems in the order the
+// fields appear, so the summary reads like the form (the medical date is checked after the
+// others but sits before the right-to-work question).
+func TestErrorSummaryInPageOrder(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	b := env.SignIn(t, "dacorum", testenv.DueDacorum)
+	b.Get("/renew/checks")
+	p := b.Post("/renew/checks", url.Values{})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	last := -1
+	for _, anchor := range []string{`href="#dbs_number"`, `href="#dbs_consent"`, `href="#tax_check_code"`, `href="#medical-day"`, `href="#right_to_work"`} {
+		i := strings.Index(p.Body, anchor)
+		if i < 0 {
+			t.Fatalf("error summary lacks %s:\n%s", anchor, testenv.Excerpt(p.Body))
+		}
+		if i < last {
+			t.Errorf("%s comes before the field above it in the error summary", anchor)
+		}
+		last = i
+	}
+}
