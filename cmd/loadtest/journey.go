@@ -63,10 +63,19 @@ var sections = []section{
 	}},
 }
 
-// readOnlySteps are the requests that write nothing. Every other request of the journey
-// writes: each one that carries a session updates the session's last-seen time, and most also
-// save something of their own (a code, an answer, the issue and acknowledgement, the renewal).
-var readOnlySteps = map[string]bool{"GET /": true, "GET /renew/sign-in": true}
+// stepWrites says whether a step of the journey writes to the database: every POST does (a code,
+// a session, an answer, the acknowledgement, the renewal); of the page views only the leaflet
+// (it records the issue) and the first task list of a journey (it starts the draft) do.
+// Sessions record their last use at most once a minute, so other page views only read.
+func stepWrites(step string) string {
+	switch {
+	case strings.HasPrefix(step, "POST "), step == "GET /renew/awareness":
+		return "yes"
+	case step == "GET /renew":
+		return "first"
+	}
+	return "no"
+}
 
 // journeyResult is what the virtual drivers measured.
 type journeyResult struct {

@@ -328,15 +328,5 @@ func (s *Service) EvidenceForActor(ctx context.Context, a domain.Actor, id int64
 // DriverMessages returns the history lines of the driver's renewal that the driver should
 // see: the officer's requests and the driver's own replies.
 func (s *Service) DriverMessages(ctx context.Context, renewalID int64) ([]domain.CaseEvent, error) {
-	cd, err := s.store.Case(ctx, renewalID)
-	if err != nil {
-		return nil, err
-	}
-	var out []domain.CaseEvent
-	for _, e := range cd.Events {
-		if e.Kind == "more_info" || e.Kind == "driver_reply" {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	return s.store.CaseEvents(ctx, renewalID, "more_info", "driver_reply")
 }

@@ -69,35 +69,41 @@ func (s *Store) CreateSession(ctx context.Context, idHash string, sess domain.Se
 	return s.db.WithContext(ctx).Create(&row).Error
 }
 
-// TouchSession returns the live session with this id hash and records that it was used now.
-// A session unused for longer than idle, or past its absolute expiry, is deleted and not found.
+// sessionTouchEvery is how stale a session's recorded last use may get before a request writes
+// it again. Writing it on every request made every page view a database write (and, on SQLite,
+// an fsync); at most once a minute, a session may time out up to a minute before 30 idle
+// minutes have passed since its very last request, never after.
+const sessionTouchEvery = time.Minute
+
+// TouchSession returns the live session with this id hash and records that it was used now (at
+// most once a minute, see sessionTouchEvery). Each step is a single statement: no write
+// transaction, so a page view on PostgreSQL does not queue behind the store's writers.
 func (s *Store) TouchSession(ctx context.Context, idHash string, now time.Time, idle time.Duration) (domain.Session, error) {
-	var out domain.Session
-	var expired bool
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		var row sessionRow
-		err := tx.Where("id_hash = ?", idHash).Take(&row).Error
-		if isNotFound(err) {
-			return domain.NewError(domain.CodeUnauthorised, "no_session", "Your session has ended. Please sign in again.")
-		}
-		if err != nil {
-			return err
-		}
-		if !now.Before(row.ExpiresAt) || now.Sub(row.LastSeenAt) > idle {
-			// Delete and commit; returning an error here would roll the delete back.
-			expired = true
-			return tx.Where("id_hash = ?", idHash).Delete(&sessionRow{}).Error
-		}
-		if err := tx.Model(&sessionRow{}).Where("id_hash = ?", idHash).Update("last_seen_at", now.UTC()).Error; err != nil {
-			return err
-		}
-		out = domain.Session{Kind: row.Kind, SubjectID: row.SubjectID, CreatedAt: row.CreatedAt.UTC(), LastSeenAt: now.UTC(), ExpiresAt: row.ExpiresAt.UTC()}
-		return nil
-	})
-	if err == nil && expired {
-		err = domain.NewError(domain.CodeUnauthorised, "session_expired", "Your session has timed out. Please sign in again.")
+	db := s.db.WithContext(ctx)
+	var row sessionRow
+	err := db.Where("id_hash = ?", idHash).Take(&row).Error
+	if isNotFound(err) {
+		return domain.Session{}, domain.NewError(domain.CodeUnauthorised, "no_session", "Your session has ended. Please sign in again.")
 	}
-	return out, err
+	if err != nil {
+		return domain.Session{}, err
+	}
+	if !now.Before(row.ExpiresAt) || now.Sub(row.LastSeenAt) > idle {
+		if err := db.Where("id_hash = ?", idHash).Delete(&sessionRow{}).Error; err != nil {
+			return domain.Session{}, err
+		}
+		return domain.Session{}, domain.NewError(domain.CodeUnauthorised, "session_expired", "Your session has timed out. Please sign in again.")
+	}
+	lastSeen := row.LastSeenAt.UTC()
+	if now.Sub(row.LastSeenAt) >= sessionTouchEvery {
+		lastSeen = now.UTC()
+		// Only ever forwards: a slower request answered later must not move it back.
+		err := db.Model(&sessionRow{}).Where("id_hash = ? AND last_seen_at < ?", idHash, lastSeen).Update("last_seen_at", lastSeen).Error
+		if err != nil {
+			return domain.Session{}, err
+		}
+	}
+	return domain.Session{Kind: row.Kind, SubjectID: row.SubjectID, CreatedAt: row.CreatedAt.UTC(), LastSeenAt: lastSeen, ExpiresAt: row.ExpiresAt.UTC()}, nil
 }
 
 // DeleteSession ends a session.

@@ -196,6 +196,20 @@ func (s *Store) Case(ctx context.Context, renewalID int64) (CaseData, error) {
 	return cd, nil
 }
 
+// CaseEvents lists a renewal's history events of the given kinds, oldest first: what a driver's
+// status page shows, without loading the officer's whole case.
+func (s *Store) CaseEvents(ctx context.Context, renewalID int64, kinds ...string) ([]domain.CaseEvent, error) {
+	var rows []eventRow
+	if err := s.db.WithContext(ctx).Where("renewal_id = ? AND kind IN ?", renewalID, kinds).Order("id").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]domain.CaseEvent, len(rows))
+	for i, e := range rows {
+		out[i] = domain.CaseEvent{ID: e.ID, At: e.At.UTC(), ActorKind: e.ActorKind, ActorID: e.ActorID, Kind: e.Kind, Message: e.Message}
+	}
+	return out, nil
+}
+
 // DriverRecord loads a driver's register entry, awareness evidence and renewals.
 func (s *Store) DriverRecord(ctx context.Context, driverID int64) (CaseData, error) {
 	db := s.db.WithContext(ctx)

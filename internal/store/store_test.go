@@ -692,6 +692,30 @@ func TestTouchSession(t *testing.T) {
 		}
 	})
 
+	t.Run("uses within a minute are not written", func(t *testing.T) {
+		create(t, "busy", 12*time.Hour)
+		lastSeen := func() time.Time {
+			var at time.Time
+			if err := db.QueryRowContext(ctx, "SELECT last_seen_at FROM sessions WHERE id_hash = ?", "busy").Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			return at.UTC()
+		}
+		if got, reason := touch(t, "busy", now.Add(59*time.Second)); reason != "" || !got.LastSeenAt.Equal(now) {
+			t.Fatalf("touch after 59 s: %s, last seen %v, want %v", reason, got.LastSeenAt, now)
+		}
+		if at := lastSeen(); !at.Equal(now) {
+			t.Errorf("last use written after 59 s: %v", at)
+		}
+		if got, _ := touch(t, "busy", now.Add(time.Minute)); !got.LastSeenAt.Equal(now.Add(time.Minute)) || !lastSeen().Equal(now.Add(time.Minute)) {
+			t.Errorf("after a minute: returned %v, stored %v, want both %v", got.LastSeenAt, lastSeen(), now.Add(time.Minute))
+		}
+		// The idle time counts from the last use written.
+		if _, reason := touch(t, "busy", now.Add(time.Minute+idle+time.Second)); reason != "session_expired" {
+			t.Errorf("idle after the last written use: %q, want session_expired", reason)
+		}
+	})
+
 	t.Run("idle timeout deletes the session", func(t *testing.T) {
 		create(t, "idle", 12*time.Hour)
 		if _, reason := touch(t, "idle", now.Add(idle+time.Second)); reason != "session_expired" {
