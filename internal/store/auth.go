@@ -13,7 +13,7 @@ import (
 // CreateSignInCode stores a new one-time code for a driver (only its keyed hash), cancels any
 // earlier unused code, and queues the email that carries it, in one transaction.
 func (s *Store) CreateSignInCode(ctx context.Context, driverID int64, codeHash string, now time.Time, ttl time.Duration, msg OutboxMessage) error {
-	return s.transaction(ctx, func(tx *gorm.DB) error {
+	return s.driverTransaction(ctx, driverID, func(tx *gorm.DB) error {
 		if err := tx.Model(&signInCodeRow{}).Where("driver_id = ? AND used_at IS NULL", driverID).
 			Update("used_at", now.UTC()).Error; err != nil {
 			return err
@@ -31,7 +31,7 @@ func (s *Store) CreateSignInCode(ctx context.Context, driverID int64, codeHash s
 // by failing.
 func (s *Store) CheckSignInCode(ctx context.Context, driverID int64, codeHash string, now time.Time, maxAttempts int) (domain.CodeOutcome, int, error) {
 	outcome, remaining := domain.CodeExpired, 0
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.driverTransaction(ctx, driverID, func(tx *gorm.DB) error {
 		var row signInCodeRow
 		err := tx.Where("driver_id = ? AND used_at IS NULL", driverID).Order("id DESC").Take(&row).Error
 		if isNotFound(err) {

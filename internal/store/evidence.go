@@ -50,7 +50,7 @@ func (s *Store) DriverEvidence(ctx context.Context, driverID int64) ([]domain.Ev
 func (s *Store) IssueOnline(ctx context.Context, driver domain.Driver, now time.Time) (domain.Evidence, domain.LeafletVersion, error) {
 	var issued domain.Evidence
 	var current domain.LeafletVersion
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.driverTransaction(ctx, driver.ID, func(tx *gorm.DB) error {
 		aw, evidence, err := driverAwareness(tx, driver.ID)
 		if err != nil {
 			return err
@@ -93,7 +93,7 @@ func voidedIn(evidence []domain.Evidence, id int64) bool {
 // passed the check questions on it. Acknowledging the same version twice records it once.
 func (s *Store) AcknowledgeOnline(ctx context.Context, driver domain.Driver, leafletID int64, now time.Time) (domain.Evidence, error) {
 	var ack domain.Evidence
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.driverTransaction(ctx, driver.ID, func(tx *gorm.DB) error {
 		aw, evidence, err := driverAwareness(tx, driver.ID)
 		if err != nil {
 			return err

@@ -35,7 +35,7 @@ func (s *Store) OpenRenewal(ctx context.Context, driverID int64) (domain.Renewal
 // details from the register filled in) when there is none.
 func (s *Store) StartRenewal(ctx context.Context, d domain.Driver, now time.Time) (domain.Renewal, error) {
 	var out domain.Renewal
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.driverTransaction(ctx, d.ID, func(tx *gorm.DB) error {
 		r, err := openRenewal(tx, d.ID)
 		if err == nil {
 			out = r
@@ -64,7 +64,7 @@ func (s *Store) StartRenewal(ctx context.Context, d domain.Driver, now time.Time
 // has been submitted.
 func (s *Store) UpdateDraft(ctx context.Context, driverID int64, now time.Time, change func(*domain.Answers)) (domain.Renewal, error) {
 	var out domain.Renewal
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.driverTransaction(ctx, driverID, func(tx *gorm.DB) error {
 		r, err := openRenewal(tx, driverID)
 		if err != nil {
 			return err
@@ -95,7 +95,7 @@ func (s *Store) UpdateDraft(ctx context.Context, driverID int64, now time.Time, 
 // retry produces one renewal.
 func (s *Store) SubmitRenewal(ctx context.Context, driverID int64, now time.Time, reference string, confirmation OutboxMessage) (domain.Renewal, error) {
 	var out domain.Renewal
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.driverTransaction(ctx, driverID, func(tx *gorm.DB) error {
 		r, err := openRenewal(tx, driverID)
 		if err != nil {
 			return err

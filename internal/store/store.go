@@ -324,25 +324,49 @@ func Rebind(query string) string {
 
 // Advisory lock keys (PostgreSQL): one per kind of writer that must take turns.
 const (
-	lockWrites     = 7216408 // every store write transaction
+	lockWrites     = 7216408 // store write transactions (shared by one driver's own, see driverTransaction)
 	lockMigrations = 7216409
 	lockSummaries  = 7216410 // coverage summary rebuilds
+	lockDriver     = 7216411 // with the driver's id: one driver's own write transactions
 )
 
 // transaction runs fn as one write transaction, one at a time. SQLite's BEGIN IMMEDIATE runs write
 // transactions one after another, and the store's check-then-write steps (is this renewal still
 // a draft? was this leaflet already issued? is this the newest audit entry?) rely on that. On
-// PostgreSQL each write transaction first takes one advisory lock, so they too run one after
-// another, and READ COMMITTED then sees every earlier commit. Page reads, sessions, rate-limit
-// counters and the outbox claim are single statements outside these and run side by side on
-// every instance. Write transactions take a few milliseconds; the README's load figures show
-// what that allows.
+// PostgreSQL each write transaction first takes one advisory lock exclusively, so they too run
+// one after another, and READ COMMITTED then sees every earlier commit. Page reads, sessions,
+// rate-limit counters and the outbox claim are single statements outside these and run side by
+// side on every instance.
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if s.dialect != dialectPostgres {
 		return s.db.WithContext(ctx).Transaction(fn)
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockWrites).Error; err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// driverTransaction runs fn as a write transaction that touches only one driver's own rows (their
+// sign-in codes, draft, renewal and evidence) and appends to shared tables (the outbox, the
+// report counter). It is the driver's journey, most of the service's writes. On PostgreSQL it
+// takes the write lock shared, then the driver's own lock: journeys of different drivers run side
+// by side, one driver's steps still run one at a time, and every other write transaction (which
+// takes the write lock exclusively: an officer's decision, a register import) still runs alone.
+// Locks are always taken in that order, so they cannot deadlock.
+func (s *Store) driverTransaction(ctx context.Context, driverID int64, fn func(tx *gorm.DB) error) error {
+	if s.dialect != dialectPostgres {
+		return s.db.WithContext(ctx).Transaction(fn)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock_shared(?)", lockWrites).Error; err != nil {
+			return err
+		}
+		// The two-key form: (lockDriver, id) never meets the single-key locks above. The key is an
+		// int4: a larger id wraps and shares a lock with another driver, which is only slower.
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", lockDriver, int32(driverID)).Error; err != nil {
 			return err
 		}
 		return fn(tx)
