@@ -759,8 +759,12 @@ killing:
 		crashClients, len(drivers), tally.requests.Load(), tally.signIns.Load(), tally.sections.Load(), tally.restarts.Load(), tally.driversDone.Load())
 	t.Logf("answered success: %d acknowledgements, %d submits (%d references seen); found in the database: %d acknowledgements, %d submitted renewals",
 		len(tally.acks), len(tally.submits), len(tally.references), ackRowsFound, submitRowsFound)
-	t.Logf("database: %d acknowledgements, %d renewals submitted, %d evidence rows; integrity ok; %s",
-		len(acked), len(submitted), count(`SELECT COUNT(*) FROM evidence`), strings.TrimSpace(auditOut))
+	integrity := "SQLite integrity and foreign-key checks ok"
+	if testdb.Postgres() {
+		integrity = "foreign keys checked by PostgreSQL at every write"
+	}
+	t.Logf("database: %d acknowledgements, %d renewals submitted, %d evidence rows; %s; %s",
+		len(acked), len(submitted), count(`SELECT COUNT(*) FROM evidence`), integrity, strings.TrimSpace(auditOut))
 	t.Logf("client errors (expected while the server is down): %s; 5xx and other failures: %d",
 		strings.Join(errKinds, ", "), len(tally.failures))
 }
