@@ -326,6 +326,11 @@ func (j *crashJourney) signIn(ctx context.Context) error {
 	}
 	// The code and its email are committed before the 303, so the outbox holds it now.
 	code, err := j.latestCode(ctx)
+	if err != nil && ctx.Err() != nil {
+		// The load's time ran out while the code was being read: not a lost code.
+		j.tally.connError(fmt.Errorf("%w: reading the code: %w", errLoadOver, err))
+		return errStop
+	}
 	if err != nil {
 		j.tally.fail("%s: sign-in answered 303 but no code in the outbox: %v", j.d.licence, err)
 		return errStop
