@@ -811,9 +811,8 @@ func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool, version in
 // Bulk is one transaction on the raw database connection, for loading large amounts of data
 // without GORM. Statements are prepared once and reused.
 type Bulk struct {
-	tx     *sql.Tx
-	stmts  map[string]*sql.Stmt
-	rebind func(string) string
+	conn  gorm.ConnPool // the transaction, speaking either dialect (rawPool)
+	stmts map[string]*sql.Stmt
 }
 
 // Exec runs a statement (prepared on first use) in the bulk transaction.
@@ -821,7 +820,7 @@ func (b *Bulk) Exec(ctx context.Context, query string, args ...any) (sql.Result,
 	st, ok := b.stmts[query]
 	if !ok {
 		var err error
-		if st, err = b.tx.PrepareContext(ctx, b.rebind(query)); err != nil {
+		if st, err = b.conn.PrepareContext(ctx, query); err != nil {
 			return nil, err
 		}
 		b.stmts[query] = st
@@ -831,7 +830,7 @@ func (b *Bulk) Exec(ctx context.Context, query string, args ...any) (sql.Result,
 
 // QueryRow runs a query returning one row in the bulk transaction.
 func (b *Bulk) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return b.tx.QueryRowContext(ctx, b.rebind(query), args...)
+	return b.conn.QueryRowContext(ctx, query, args...)
 }
 
 // BulkLoad runs fn in one transaction on the raw connection: everything or nothing.
@@ -844,10 +843,7 @@ func (s *Store) BulkLoad(ctx context.Context, fn func(*Bulk) error) error {
 	if err != nil {
 		return err
 	}
-	b := &Bulk{tx: tx, stmts: map[string]*sql.Stmt{}, rebind: func(q string) string { return q }}
-	if s.dialect == dialectPostgres {
-		b.rebind = Rebind
-	}
+	b := &Bulk{conn: s.rawPool(tx), stmts: map[string]*sql.Stmt{}}
 	defer func() {
 		for _, st := range b.stmts {
 			st.Close()

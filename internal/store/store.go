@@ -171,10 +171,9 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // Migrate applies every embedded migration not yet recorded, each in its own transaction,
 // and returns the versions it applied.
 func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	// Each step is a write transaction, so instances starting together on one PostgreSQL
+	// database take turns (see transaction), as SQLite's BEGIN IMMEDIATE makes them.
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		if err := s.lockMigrations(tx); err != nil {
-			return err
-		}
 		return tx.Exec(createMigrationsTable).Error
 	})
 	if err != nil {
@@ -187,9 +186,6 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	var applied []string
 	for _, m := range ms {
 		err := s.transaction(ctx, func(tx *gorm.DB) error {
-			if err := s.lockMigrations(tx); err != nil {
-				return err
-			}
 			var n int64
 			if err := tx.Table("schema_migrations").Where("version = ?", m.Version).Count(&n).Error; err != nil {
 				return err
@@ -208,15 +204,6 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		}
 	}
 	return applied, nil
-}
-
-// lockMigrations makes instances starting together on one PostgreSQL database take turns to
-// migrate (the lock ends with the transaction). SQLite's BEGIN IMMEDIATE already serialises.
-func (s *Store) lockMigrations(tx *gorm.DB) error {
-	if s.dialect != dialectPostgres {
-		return nil
-	}
-	return tx.Exec("SELECT pg_advisory_xact_lock(?)", lockMigrations).Error
 }
 
 // PendingMigrations lists the embedded migrations not yet applied.
@@ -324,10 +311,9 @@ func Rebind(query string) string {
 
 // Advisory lock keys (PostgreSQL): one per kind of writer that must take turns.
 const (
-	lockWrites     = 7216408 // store write transactions (shared by one driver's own, see driverTransaction)
-	lockMigrations = 7216409
-	lockSummaries  = 7216410 // coverage summary rebuilds
-	lockDriver     = 7216411 // with the driver's id: one driver's own write transactions
+	lockWrites    = 7216408 // store write transactions (shared by one driver's own, see driverTransaction)
+	lockSummaries = 7216410 // coverage summary rebuilds
+	lockDriver    = 7216411 // with the driver's id: one driver's own write transactions
 )
 
 // transaction runs fn as one write transaction, one at a time. SQLite's BEGIN IMMEDIATE runs write
