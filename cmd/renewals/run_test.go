@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/herts-msp/taxi-renewals/internal/config"
 	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
@@ -276,5 +278,58 @@ func TestPostgresNeedsASharedSecretKey(t *testing.T) {
 	key, err := secretKey(config.Config{DatabaseURL: "postgres://renewals@db.example/renewals", SecretKey: strings.Repeat("k", 32)})
 	if err != nil || key != strings.Repeat("k", 32) {
 		t.Fatalf("configured key: %q %v", key, err)
+	}
+}
+
+// TestDemoSeedsTogether: two instances started with --demo at the same moment on one new
+// database (PostgreSQL when RENEWALS_TEST_POSTGRES_URL is set) both start; the demo data is
+// there once. Rounds, because the race is in the timing.
+func TestDemoSeedsTogether(t *testing.T) {
+	ctx := context.Background()
+	for round := range 2 {
+		url := testdb.URL(t, fmt.Sprintf("demo%d.db", round))
+		cfg := config.Config{BaseURL: "http://127.0.0.1", Timezone: "Europe/London", DueWindowDays: 90}
+		var instances [2]struct {
+			st  *store.Store
+			svc *service.Service
+		}
+		for i := range instances {
+			st, err := store.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if _, err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			instances[i].st = st
+			instances[i].svc = service.New(st, service.Options{SecretKey: []byte(strings.Repeat("k", 32)), DueWindowDays: 90})
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(instances))
+		for i, in := range instances {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = seedDemo(ctx, cfg, in.svc, in.st, io.Discard)
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: instance %d could not seed the demo: %v", round, i, err)
+			}
+		}
+		var leaflets, staff, submitted int
+		err := instances[0].st.ReadQuery(ctx, `SELECT (SELECT COUNT(*) FROM leaflets), (SELECT COUNT(*) FROM staff_users),
+			(SELECT COUNT(*) FROM renewals WHERE status = 'submitted')`, nil, func(scan func(...any) error) error {
+			return scan(&leaflets, &staff, &submitted)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if leaflets != 1 || staff != 12 || submitted != 2 {
+			t.Fatalf("round %d: %d leaflets, %d staff, %d sent renewals; want 1, 12, 2", round, leaflets, staff, submitted)
+		}
 	}
 }

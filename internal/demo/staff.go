@@ -93,6 +93,11 @@ func SeedStaff(ctx context.Context, svc *service.Service, stdout io.Writer) erro
 			u, _, err = svc.CreateStaff(ctx, seed, service.NewStaff{Email: a.email, Name: a.name, Role: a.role,
 				CouncilSlug: a.council.Slug, Password: StaffPassword})
 			fresh = true
+			if domain.ErrorCode(err) == domain.CodeConflict {
+				// Another instance starting on the same database made it just now.
+				u, err = svc.StaffAccountByEmail(ctx, seed, a.email)
+				fresh = false
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("demo staff %s: %w", a.email, err)
