@@ -28,6 +28,7 @@ type Config struct {
 	SecureCookies  bool          // derived from BaseURL's scheme unless forced
 	SMTP           SMTP          // outgoing email; Host empty: messages are logged, not sent
 	MetricsAddr    string        // where /metrics listens; empty: not served
+	ClamdAddr      string        // ClamAV clamd (host:port) that scans uploads; empty: uploads are not scanned
 }
 
 // SMTP is the mail server the outbox sends through.
@@ -59,6 +60,7 @@ var env = map[string]string{
 	"smtp-from":       "RENEWALS_SMTP_FROM",
 	"smtp-tls":        "RENEWALS_SMTP_TLS",
 	"metrics-addr":    "RENEWALS_METRICS_ADDR",
+	"clamd-addr":      "RENEWALS_CLAMD_ADDR",
 }
 
 // Load parses args (without the subcommand name) with getenv as the environment.
@@ -89,13 +91,14 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	smtpFrom := fs.String("smtp-from", def("smtp-from", ""), "sender address, e.g. renewals@council.gov.uk ($RENEWALS_SMTP_FROM)")
 	smtpTLS := fs.String("smtp-tls", def("smtp-tls", "starttls"), "starttls, tls or none ($RENEWALS_SMTP_TLS)")
 	metricsAddr := fs.String("metrics-addr", def("metrics-addr", ""), "listen address for /metrics (Prometheus), e.g. 127.0.0.1:9090; keep it private ($RENEWALS_METRICS_ADDR; empty: off)")
+	clamdAddr := fs.String("clamd-addr", def("clamd-addr", ""), "ClamAV clamd address (host:port) that scans every upload before it is stored ($RENEWALS_CLAMD_ADDR; empty: uploads are not scanned)")
 	if extra != nil {
 		extra(fs)
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fs, err
 	}
-	c := Config{MetricsAddr: *metricsAddr, Addr: *addr, DatabaseURL: *database, BaseURL: strings.TrimRight(*baseURL, "/"), Demo: *demo,
+	c := Config{MetricsAddr: *metricsAddr, ClamdAddr: strings.TrimSpace(*clamdAddr), Addr: *addr, DatabaseURL: *database, BaseURL: strings.TrimRight(*baseURL, "/"), Demo: *demo,
 		SecretKey: *secret, LogFormat: *logFormat, Timezone: *tz}
 	var problems []string
 	n, err := strconv.Atoi(*window)
@@ -118,6 +121,11 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 			continue
 		}
 		c.TrustedProxies = append(c.TrustedProxies, ipnet)
+	}
+	if c.ClamdAddr != "" {
+		if _, _, err := net.SplitHostPort(c.ClamdAddr); err != nil {
+			problems = append(problems, "clamd-addr must be host:port, such as 127.0.0.1:3310")
+		}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		problems = append(problems, "log-format must be text or json")
