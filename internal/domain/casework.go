@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // CheckType is one of the statutory checks an officer records before deciding.
 type CheckType string
@@ -111,20 +114,48 @@ func (r Renewal) Decidable() bool {
 	return r.Status == StatusSubmitted || r.Status == StatusInReview || r.Status == StatusMoreInfo
 }
 
+// Approvability is what approval is judged on, read inside the transaction that approves.
+type Approvability struct {
+	Awareness Awareness
+	Checks    []StatutoryCheck
+	// Documents are the renewal's uploaded documents, every status.
+	Documents []Document
+	// Paid says the fee is recorded (online, at the counter, or waived).
+	// TODO(payments): the payments branch sets this from the renewal's payment; until then
+	// callers pass true.
+	Paid bool
+}
+
+// ApprovalFieldOrder is the order of the case page, which a refused approval's fields follow:
+// the awareness evidence, the documents, the statutory checks, then the payment.
+func ApprovalFieldOrder() []string {
+	out := []string{"awareness"}
+	for _, k := range DocumentKinds {
+		out = append(out, "document-"+string(k))
+	}
+	for _, t := range CheckTypes {
+		out = append(out, "check-"+string(t))
+	}
+	return append(out, "payment")
+}
+
 // CheckApprovable is rule 2 of the service: no renewal is approved unless the driver holds an
-// acknowledgement of a leaflet version in force, and every statutory check is recorded with a
-// satisfactory latest result. Storage calls it inside the transaction that approves.
-func CheckApprovable(r Renewal, aw Awareness, checks []StatutoryCheck) error {
+// acknowledgement of a leaflet version in force, every required document is uploaded and
+// accepted, every statutory check is recorded with a satisfactory latest result, and the fee
+// is paid. A refusal names everything still missing at once, one field each (keys in
+// ApprovalFieldOrder). Storage calls it inside the transaction that approves.
+func CheckApprovable(r Renewal, in Approvability) error {
 	if !r.Decidable() {
 		return NewError(CodeConflict, "not_decidable", "This renewal has already been decided or has not been sent.")
 	}
-	if aw.Status != AwarenessAcknowledged {
-		return &Error{Code: CodeConflict, Reason: "awareness_required",
-			Message: "The driver has not acknowledged the current awareness leaflet. Record an in-person acknowledgement first, or ask the driver to complete the step online.",
-			Fields:  map[string]string{"awareness": "The driver must acknowledge the current leaflet before approval"}}
-	}
-	latest := LatestChecks(checks)
 	fields := map[string]string{}
+	if in.Awareness.Status != AwarenessAcknowledged {
+		fields["awareness"] = "The driver must acknowledge the current leaflet before approval: record an in-person acknowledgement, or ask the driver to complete the step online"
+	}
+	for k, msg := range documentBlockers(r, in.Documents) {
+		fields["document-"+string(k)] = msg
+	}
+	latest := LatestChecks(in.Checks)
 	for _, t := range CheckTypes {
 		c, ok := latest[t]
 		switch {
@@ -134,10 +165,42 @@ func CheckApprovable(r Renewal, aw Awareness, checks []StatutoryCheck) error {
 			fields["check-"+string(t)] = "The latest " + t.InSentence() + " is not satisfactory"
 		}
 	}
-	if len(fields) > 0 {
-		return &Error{Code: CodeConflict, Reason: "checks_incomplete", Message: "Every statutory check must be recorded as satisfactory before approval.", Fields: fields}
+	if !in.Paid {
+		fields["payment"] = "Record the fee as paid or waived before approving"
 	}
-	return nil
+	if len(fields) == 0 {
+		return nil
+	}
+	msg := "This renewal cannot be approved yet: 1 thing is still missing."
+	if len(fields) > 1 {
+		msg = "This renewal cannot be approved yet: " + strconv.Itoa(len(fields)) + " things are still missing."
+	}
+	return &Error{Code: CodeConflict, Reason: "not_approvable", Message: msg, Fields: fields}
+}
+
+// documentBlockers says what is wrong with each required document of an online renewal. A
+// paper renewal's documents were seen at the counter, on paper.
+func documentBlockers(r Renewal, docs []Document) map[DocumentKind]string {
+	out := map[DocumentKind]string{}
+	if r.Channel == "paper" {
+		return out
+	}
+	byID := make(map[int64]Document, len(docs))
+	for _, d := range docs {
+		byID[d.ID] = d
+	}
+	for _, k := range r.Answers.RequiredDocuments() {
+		d, ok := byID[r.Answers.Documents.ID(k)]
+		switch {
+		case !ok || d.Kind != k || d.Status == DocumentReplaced:
+			out[k] = "The driver has not uploaded their " + k.Noun()
+		case d.Status == DocumentRejected:
+			out[k] = "The " + k.Noun() + " was rejected: the driver must upload a new one"
+		case d.Status != DocumentAccepted:
+			out[k] = "Accept or reject the " + k.Noun() + " before approving"
+		}
+	}
+	return out
 }
 
 // NewLicencePeriod works out the renewed licence: it starts the day after the old one ends

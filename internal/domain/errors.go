@@ -16,6 +16,7 @@ const (
 	CodeConflict     Code = "conflict"     // the state does not allow it (yet)
 	CodeRateLimited  Code = "rate_limited" // too many attempts; try later
 	CodeUnauthorised Code = "unauthorised" // sign in first
+	CodeUnavailable  Code = "unavailable"  // something the service relies on is not answering; try again
 	CodeInternal     Code = "internal"     // a bug or an outage; never shown in detail
 )
 

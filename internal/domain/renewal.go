@@ -51,6 +51,7 @@ type Answers struct {
 	Licence      LicenceAnswers     `json:"licence"`
 	Checks       CheckAnswers       `json:"checks"`
 	Declarations DeclarationAnswers `json:"declarations"`
+	Documents    DocumentAnswers    `json:"documents"`
 	// QuizPassedLeafletID is the leaflet version whose check questions the driver answered
 	// correctly; the acknowledgement is only offered after that.
 	QuizPassedLeafletID int64 `json:"quiz_passed_leaflet_id,omitempty"`
@@ -83,13 +84,19 @@ const (
 )
 
 type CheckAnswers struct {
-	Saved        bool   `json:"saved"`
-	DBSNumber    string `json:"dbs_number"`
-	DBSConsent   bool   `json:"dbs_consent"`
-	TaxCheckCode string `json:"tax_check_code"`
-	MedicalDate  Date   `json:"medical_date"`
-	RightToWork  string `json:"right_to_work"`
-	ShareCode    string `json:"share_code,omitempty"`
+	Saved bool `json:"saved"`
+	// DBSUpdateService is "yes" or "no"; "" in answers saved before the question was asked
+	// (see OnUpdateService).
+	DBSUpdateService string `json:"dbs_update_service,omitempty"`
+	DBSNumber        string `json:"dbs_number"`
+	DBSConsent       bool   `json:"dbs_consent"`
+	TaxCheckCode     string `json:"tax_check_code"`
+	MedicalDate      Date   `json:"medical_date"`
+	RightToWork      string `json:"right_to_work"`
+	ShareCode        string `json:"share_code,omitempty"`
+	// MedicalCertificateDue is domain.DocumentsRequired's answer for the medical, worked out
+	// when the checks are saved, so MissingSections needs no clock.
+	MedicalCertificateDue bool `json:"medical_certificate_due,omitempty"`
 }
 
 type DeclarationAnswers struct {
@@ -107,11 +114,12 @@ const (
 	SectionLicence      Section = "licence"
 	SectionChecks       Section = "checks"
 	SectionDeclarations Section = "declarations"
+	SectionDocuments    Section = "documents"
 	SectionAwareness    Section = "awareness"
 )
 
 // Sections lists the tasks in the order the driver sees them.
-var Sections = []Section{SectionContact, SectionLicence, SectionChecks, SectionDeclarations, SectionAwareness}
+var Sections = []Section{SectionContact, SectionLicence, SectionChecks, SectionDocuments, SectionDeclarations, SectionAwareness}
 
 // MissingSections lists the answer sections not yet saved. The awareness step is judged from
 // evidence, not answers, so it is not part of this list.
@@ -125,6 +133,9 @@ func (a Answers) MissingSections() []Section {
 	}
 	if !a.Checks.Saved {
 		missing = append(missing, SectionChecks)
+	}
+	if len(a.MissingDocuments()) > 0 {
+		missing = append(missing, SectionDocuments)
 	}
 	if !a.Declarations.Saved {
 		missing = append(missing, SectionDeclarations)
@@ -156,6 +167,7 @@ func sectionFields(missing []Section) map[string]string {
 		SectionLicence:      "Complete your licence details",
 		SectionChecks:       "Complete your checks",
 		SectionDeclarations: "Complete your declarations",
+		SectionDocuments:    "Upload your photo and documents",
 	}
 	f := map[string]string{}
 	for _, s := range missing {

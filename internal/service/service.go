@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/scan"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
@@ -30,6 +31,10 @@ type Options struct {
 	// Location is where dates are shown.
 	Location *time.Location
 	Logger   *slog.Logger
+	// Scanner checks uploads for viruses; nil: uploads are not scanned.
+	Scanner scan.Scanner
+	// TempDir is where uploads are spooled while they are checked; "" for the system's.
+	TempDir string
 }
 
 // Service is the application's use cases.

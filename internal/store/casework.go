@@ -155,8 +155,9 @@ type CaseData struct {
 	Evidence  []domain.Evidence
 	Versions  []domain.LeafletVersion
 	Awareness domain.Awareness
-	Renewals  []domain.Renewal // every renewal of this driver, newest first
-	StaffName map[int64]string // names of the staff who appear above
+	Renewals  []domain.Renewal  // every renewal of this driver, newest first
+	Documents []domain.Document // uploaded with this renewal, oldest first, replaced ones included
+	StaffName map[int64]string  // names of the staff who appear above
 }
 
 // Case loads a renewal with its driver, checks, history and awareness evidence.
@@ -179,7 +180,15 @@ func (s *Store) Case(ctx context.Context, renewalID int64) (CaseData, error) {
 	if err := db.Where("renewal_id = ?", r.ID).Order("id").Find(&events).Error; err != nil {
 		return CaseData{}, err
 	}
+	if cd.Documents, err = renewalDocuments(db, r.ID); err != nil {
+		return CaseData{}, err
+	}
 	var staffIDs []int64
+	for _, d := range cd.Documents {
+		if d.ReviewedBy != 0 {
+			staffIDs = append(staffIDs, d.ReviewedBy)
+		}
+	}
 	for _, c := range checks {
 		cd.Checks = append(cd.Checks, c.toDomain())
 		staffIDs = append(staffIDs, c.RecordedBy)
@@ -349,7 +358,12 @@ func (s *Store) Approve(ctx context.Context, renewalID, staffID int64, now time.
 		for i, c := range checks {
 			dc[i] = c.toDomain()
 		}
-		if err := domain.CheckApprovable(r, aw, dc); err != nil {
+		docs, err := renewalDocuments(tx, r.ID)
+		if err != nil {
+			return err
+		}
+		// TODO(payments): Paid from the renewal's recorded payment once the payments branch lands.
+		if err := domain.CheckApprovable(r, domain.Approvability{Awareness: aw, Checks: dc, Documents: docs, Paid: true}); err != nil {
 			return err
 		}
 		var d driverRow

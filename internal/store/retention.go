@@ -22,7 +22,8 @@ func (s *Store) PurgeCandidates(ctx context.Context, cutoff domain.Date) ([]int6
 
 // PurgePersonalData removes the personal data of the given drivers in one transaction: names,
 // date of birth, contact details and licence number on the register, renewal answers,
-// decision reasons and case messages, and sign-in codes. What the coverage figures count stays:
+// decision reasons and case messages, sign-in codes, and uploaded documents (records and
+// content). What the coverage figures count stays:
 // the driver row (council, status), licence periods, evidence and renewal dates. Evidence holds
 // no personal data and is append-only, so it is untouched.
 func (s *Store) PurgePersonalData(ctx context.Context, ids []int64, audit domain.AuditEntry) error {
@@ -46,6 +47,10 @@ func (s *Store) PurgePersonalData(ctx context.Context, ids []int64, audit domain
 			return err
 		}
 		if err := tx.Where("driver_id IN ?", ids).Delete(&signInCodeRow{}).Error; err != nil {
+			return err
+		}
+		// After the drivers are marked purged above: the documents' triggers allow only that.
+		if err := purgeDocuments(tx, ids); err != nil {
 			return err
 		}
 		return appendAudit(tx, audit)

@@ -1,10 +1,14 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
+	"net/textproto"
 	"net/url"
 	"regexp"
 	"strings"
@@ -163,4 +167,46 @@ func Excerpt(body string) string {
 		body = body[:3000] + "…"
 	}
 	return body
+}
+
+// Upload sends a multipart form as a browser does for a file input: the CSRF token first,
+// then the file part named "file" with the given name and content.
+func (b *Browser) Upload(path, fileName string, content []byte) Page {
+	b.t.Helper()
+	return b.UploadParts(path, b.CSRF, FilePart{Name: "file", FileName: fileName, Content: content})
+}
+
+// FilePart is one part of a crafted multipart form.
+type FilePart struct {
+	Name, FileName, ContentType string
+	Content                     []byte
+}
+
+// UploadParts sends a multipart form with the CSRF field (unless csrf is "") and the parts.
+func (b *Browser) UploadParts(path, csrf string, parts ...FilePart) Page {
+	b.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if csrf != "" {
+		_ = w.WriteField("_csrf", csrf)
+	}
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		disp := fmt.Sprintf(`form-data; name=%q`, p.Name)
+		if p.FileName != "" || p.Name == "file" {
+			disp += fmt.Sprintf(`; filename=%q`, p.FileName)
+		}
+		h.Set("Content-Disposition", disp)
+		ct := p.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		h.Set("Content-Type", ct)
+		pw, _ := w.CreatePart(h)
+		_, _ = pw.Write(p.Content)
+	}
+	_ = w.Close()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, b.Server+path, &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return b.do(req)
 }

@@ -1,10 +1,15 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
@@ -15,7 +20,7 @@ var (
 	ContactForm = url.Values{"email": {"zoe.obrien@example.org"}, "phone": {"07700 900 982"}, "address_line_1": {"1 Stanborough Road"},
 		"address_line_2": {""}, "town": {"Welwyn Garden City"}, "postcode": {"al8 6xf"}}
 	LicenceForm      = url.Values{"dvla_number": {"MORGA753116SM9IJ"}, "dvla_check_code": {"Ab12Cd34"}, "term": {"3"}}
-	ChecksForm       = url.Values{"dbs_number": {"001234567890"}, "dbs_consent": {"yes"}, "tax_check_code": {"ABC DEF 123"}, "medical-day": {"14"}, "medical-month": {"8"}, "medical-year": {"2025"}, "right_to_work": {"uk_irish_passport"}}
+	ChecksForm       = url.Values{"dbs_update_service": {"yes"}, "dbs_number": {"001234567890"}, "dbs_consent": {"yes"}, "tax_check_code": {"ABC DEF 123"}, "medical-day": {"14"}, "medical-month": {"8"}, "medical-year": {"2025"}, "right_to_work": {"uk_irish_passport"}}
 	DeclarationsForm = url.Values{"has_offences": {"no"}, "truthful": {"yes"}}
 )
 
@@ -31,7 +36,8 @@ func Copy(form url.Values, kv ...string) url.Values {
 	return out
 }
 
-// CompleteSections answers the four answer sections, each with a 303 back to the task list.
+// CompleteSections answers the four answer sections, each with a 303 back to the task list,
+// and uploads a photo (the one document every driver sends; ChecksForm needs no other).
 func (b *Browser) CompleteSections() {
 	b.t.Helper()
 	for _, s := range []struct {
@@ -43,6 +49,39 @@ func (b *Browser) CompleteSections() {
 			b.t.Fatalf("POST %s: %d\n%s", s.path, p.Status, Excerpt(p.Body))
 		}
 	}
+	b.UploadPhoto()
+}
+
+// UploadPhoto uploads a valid photo from the documents page.
+func (b *Browser) UploadPhoto() {
+	b.t.Helper()
+	b.Get("/renew/documents")
+	if p := b.Upload("/renew/documents/upload/photo", "photo.jpg", PhotoJPEG(b.t)); p.Status != http.StatusSeeOther {
+		b.t.Fatalf("upload photo: %d\n%s", p.Status, Excerpt(p.Body))
+	}
+}
+
+var (
+	photoOnce sync.Once
+	photo     []byte
+)
+
+// PhotoJPEG is a valid 600×750 photo, made once per test binary.
+func PhotoJPEG(t testing.TB) []byte {
+	photoOnce.Do(func() {
+		img := image.NewRGBA(image.Rect(0, 0, 600, 750))
+		for y := 0; y < 750; y++ {
+			for x := 0; x < 600; x++ {
+				img.Set(x, y, color.RGBA{uint8(x), uint8(y), 120, 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+			panic(err)
+		}
+		photo = buf.Bytes()
+	})
+	return photo
 }
 
 // QuizAnswers returns the right answers to the current leaflet's questions.

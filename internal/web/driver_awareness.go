@@ -165,6 +165,37 @@ type summarySection struct {
 	Rows  []summaryRow
 }
 
+// dbsRoute says which DBS route the driver chose, once they have.
+func dbsRoute(ch domain.CheckAnswers) string {
+	switch {
+	case !ch.Saved:
+		return ""
+	case ch.OnUpdateService():
+		return "Yes"
+	}
+	return "No: I will upload my DBS certificate"
+}
+
+func dbsNumber(ch domain.CheckAnswers) string {
+	if ch.Saved && !ch.OnUpdateService() {
+		return "Not needed: you will upload your certificate"
+	}
+	return ch.DBSNumber
+}
+
+// documentsSummary lists the required documents and whether each is uploaded.
+func documentsSummary(a domain.Answers) summarySection {
+	sec := summarySection{ID: "documents", Title: "Your photo and documents"}
+	for _, k := range a.RequiredDocuments() {
+		v := "Not uploaded yet"
+		if a.Documents.ID(k) != 0 {
+			v = "Uploaded"
+		}
+		sec.Rows = append(sec.Rows, summaryRow{Key: k.Label(), Value: v, Href: "/renew/documents", Change: k.Noun()})
+	}
+	return sec
+}
+
 func checkAnswersData(a domain.Answers, aw domain.Awareness) checkAnswersView {
 	ch := a.Checks
 	rtw := "UK or Irish passport"
@@ -201,11 +232,13 @@ func checkAnswersData(a domain.Answers, aw domain.Awareness) checkAnswersView {
 				{Key: "Licence term", Value: term, Href: "/renew/licence?from=check", Change: "licence term"},
 			}},
 			{ID: "checks", Title: "Your checks", Rows: []summaryRow{
-				{Key: "DBS certificate number", Value: ch.DBSNumber, Href: "/renew/checks?from=check", Change: "DBS certificate number"},
+				{Key: "On the DBS Update Service", Value: dbsRoute(ch), Href: "/renew/checks?from=check", Change: "DBS Update Service answer"},
+				{Key: "DBS certificate number", Value: dbsNumber(ch), Href: "/renew/checks?from=check", Change: "DBS certificate number"},
 				{Key: "HMRC tax check code", Value: ch.TaxCheckCode, Href: "/renew/checks?from=check", Change: "tax check code"},
 				{Key: "Last Group 2 medical", Value: medical, Href: "/renew/checks?from=check", Change: "medical date"},
 				{Key: "Right to work", Value: rtw, Href: "/renew/checks?from=check", Change: "right to work"},
 			}},
+			documentsSummary(a),
 			{ID: "declarations", Title: "Your declarations", Rows: []summaryRow{
 				{Key: "Offences since your last licence", Value: offences, Href: "/renew/declarations?from=check", Change: "offences"},
 			}},

@@ -55,6 +55,7 @@ func (s *Server) taskList(c echo.Context) error {
 		row("contact", "Your contact details", "/renew/contact", a.Contact.Saved),
 		row("licence", "Your DVLA licence and licence term", "/renew/licence", a.Licence.Saved),
 		row("checks", "Your checks", "/renew/checks", a.Checks.Saved),
+		documentsTask(a),
 		row("declarations", "Your declarations", "/renew/declarations", a.Declarations.Saved),
 	}
 	aware := taskRow{ID: "awareness", Name: "Modern slavery awareness", Href: "/renew/awareness"}
@@ -74,6 +75,22 @@ func (s *Server) taskList(c echo.Context) error {
 		CanSubmit:  len(a.MissingSections()) == 0 && h.Awareness.Status == domain.AwarenessAcknowledged,
 		NewLeaflet: h.Awareness.Status == domain.AwarenessOutdated,
 	})
+}
+
+// documentsTask is the documents row: completed when every required document is uploaded, in
+// progress when some are.
+func documentsTask(a domain.Answers) taskRow {
+	t := taskRow{ID: "documents", Name: "Upload your photo and documents", Href: "/renew/documents"}
+	missing, required := len(a.MissingDocuments()), len(a.RequiredDocuments())
+	switch {
+	case missing == 0 && a.Checks.Saved:
+		t.Status = "Completed"
+	case missing < required:
+		t.Status, t.Tag = "In progress", "yellow"
+	default:
+		t.Status, t.Tag = "Not yet started", "blue"
+	}
+	return t
 }
 
 // draftAnswers returns the answers of the driver's draft, or sends them to the status page
@@ -214,16 +231,18 @@ func (s *Server) saveLicence(c echo.Context) error {
 // ----- checks
 
 type checksForm struct {
-	DBSNumber    string `form:"dbs_number" validate:"required,max=20,dbs_cert"`
-	DBSConsent   string `form:"dbs_consent" validate:"required,eq=yes"`
-	TaxCheckCode string `form:"tax_check_code" validate:"required,max=20,tax_check"`
-	Medical      dateField
-	RightToWork  string `form:"right_to_work" validate:"required,oneof=uk_irish_passport share_code"`
-	ShareCode    string `form:"share_code" validate:"required_if=RightToWork share_code,omitempty,max=20,share_code"`
+	DBSUpdateService string `form:"dbs_update_service" validate:"required,oneof=yes no"`
+	DBSNumber        string `form:"dbs_number" validate:"required_if=DBSUpdateService yes,omitempty,max=20,dbs_cert"`
+	DBSConsent       string `form:"dbs_consent" validate:"required_if=DBSUpdateService yes,omitempty,eq=yes"`
+	TaxCheckCode     string `form:"tax_check_code" validate:"required,max=20,tax_check"`
+	Medical          dateField
+	RightToWork      string `form:"right_to_work" validate:"required,oneof=uk_irish_passport share_code"`
+	ShareCode        string `form:"share_code" validate:"required_if=RightToWork share_code,omitempty,max=20,share_code"`
 }
 
 var checksMessages = map[string]string{
-	"dbs_number.required":     "Enter your DBS certificate number",
+	"dbs_update_service":      "Select yes if you are on the DBS Update Service",
+	"dbs_number.required_if":  "Enter your DBS certificate number",
 	"dbs_number":              "Enter the 12-digit number of your DBS certificate, like 001234567890",
 	"dbs_consent":             "Confirm that the council may check your certificate on the DBS Update Service",
 	"tax_check_code.required": "Enter your HMRC tax check code",
@@ -234,8 +253,9 @@ var checksMessages = map[string]string{
 }
 
 type checksView struct {
-	Form   checksForm
-	Errors *fieldErrors
+	Form      checksForm
+	Errors    *fieldErrors
+	DBSMonths int
 }
 
 func (s *Server) checksPage(c echo.Context) error {
@@ -249,15 +269,21 @@ func (s *Server) checksPage(c echo.Context) error {
 	if ch.DBSConsent {
 		f.DBSConsent = "yes"
 	}
-	return s.render(c, http.StatusOK, "checks", checksView{Form: f})
+	if ch.Saved {
+		f.DBSUpdateService = yesNo(ch.OnUpdateService())
+	}
+	return s.render(c, http.StatusOK, "checks", checksView{Form: f, DBSMonths: domain.DBSCertificateMaxAgeMonths})
 }
 
 func (s *Server) saveChecks(c echo.Context) error {
-	f := checksForm{DBSNumber: trimmed(c, "dbs_number"), DBSConsent: c.FormValue("dbs_consent"), TaxCheckCode: trimmed(c, "tax_check_code"),
+	f := checksForm{DBSUpdateService: c.FormValue("dbs_update_service"), DBSNumber: trimmed(c, "dbs_number"), DBSConsent: c.FormValue("dbs_consent"), TaxCheckCode: trimmed(c, "tax_check_code"),
 		Medical:     dateField{Day: c.FormValue("medical-day"), Month: c.FormValue("medical-month"), Year: c.FormValue("medical-year")},
 		RightToWork: c.FormValue("right_to_work"), ShareCode: trimmed(c, "share_code")}
 	if f.RightToWork != domain.RightToWorkShareCode {
 		f.ShareCode = ""
+	}
+	if f.DBSUpdateService == "no" { // not on the Update Service: no number or consent to give
+		f.DBSNumber, f.DBSConsent = "", ""
 	}
 	fe := s.check(f, checksMessages)
 	medical := f.Medical.parse(fe, "medical", "The date of your last Group 2 medical")
@@ -274,19 +300,21 @@ func (s *Server) saveChecks(c echo.Context) error {
 		}
 	}
 	if fe.Any() {
-		fe.InPageOrder("dbs_number", "dbs_consent", "tax_check_code", "medical", "right_to_work", "share_code")
-		return s.render(c, http.StatusUnprocessableEntity, "checks", checksView{Form: f, Errors: fe})
+		fe.InPageOrder("dbs_update_service", "dbs_number", "dbs_consent", "tax_check_code", "medical", "right_to_work", "share_code")
+		return s.render(c, http.StatusUnprocessableEntity, "checks", checksView{Form: f, Errors: fe, DBSMonths: domain.DBSCertificateMaxAgeMonths})
 	}
-	dbs, _ := domain.NormaliseDBSCertificateNumber(f.DBSNumber)
+	dbs := ""
+	if f.DBSNumber != "" {
+		dbs, _ = domain.NormaliseDBSCertificateNumber(f.DBSNumber)
+	}
 	tax, _ := domain.NormaliseTaxCheckCode(f.TaxCheckCode)
 	share := ""
 	if f.ShareCode != "" {
 		share, _ = domain.NormaliseShareCode(f.ShareCode)
 	}
-	err := s.svc.SaveAnswers(c.Request().Context(), driverID(c), func(a *domain.Answers) {
-		a.Checks = domain.CheckAnswers{Saved: true, DBSNumber: dbs, DBSConsent: true, TaxCheckCode: tax,
-			MedicalDate: medical, RightToWork: f.RightToWork, ShareCode: share}
-	})
+	err := s.svc.SaveChecks(c.Request().Context(), driverID(c), domain.CheckAnswers{DBSUpdateService: f.DBSUpdateService,
+		DBSNumber: dbs, DBSConsent: f.DBSUpdateService == "yes", TaxCheckCode: tax,
+		MedicalDate: medical, RightToWork: f.RightToWork, ShareCode: share})
 	return s.afterSave(c, err)
 }
 

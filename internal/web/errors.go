@@ -28,6 +28,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeConflict:     http.StatusConflict,
 	domain.CodeRateLimited:  http.StatusTooManyRequests,
 	domain.CodeUnauthorised: http.StatusUnauthorized,
+	domain.CodeUnavailable:  http.StatusServiceUnavailable,
 	domain.CodeInternal:     http.StatusInternalServerError,
 }
 
@@ -117,6 +118,8 @@ func titleFor(status int) string {
 		return "You do not have access to this page"
 	case http.StatusRequestEntityTooLarge:
 		return "What you sent is too large"
+	case http.StatusServiceUnavailable:
+		return "Sorry, the service is unavailable"
 	default:
 		return "Sorry, there is a problem with the service"
 	}

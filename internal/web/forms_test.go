@@ -139,7 +139,7 @@ func TestErrorSummaryInPageOrder(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 	b.Get("/renew/checks")
-	p := b.Post("/renew/checks", url.Values{})
+	p := b.Post("/renew/checks", url.Values{"dbs_update_service": {"yes"}})
 	wantStatus(t, p, http.StatusUnprocessableEntity)
 	last := -1
 	for _, anchor := range []string{`href="#dbs_number"`, `href="#dbs_consent"`, `href="#tax_check_code"`, `href="#medical-day"`, `href="#right_to_work"`} {
@@ -151,5 +151,11 @@ func TestErrorSummaryInPageOrder(t *testing.T) {
 			t.Errorf("%s comes before the field above it in the error summary", anchor)
 		}
 		last = i
+	}
+	// Sent with no answer at all, the Update Service question comes first.
+	p = b.Post("/renew/checks", url.Values{})
+	mustContain(t, p, `href="#dbs_update_service"`, "Select yes if you are on the DBS Update Service")
+	if strings.Index(p.Body, `href="#dbs_update_service"`) > strings.Index(p.Body, `href="#tax_check_code"`) {
+		t.Error("the Update Service question should lead the error summary")
 	}
 }

@@ -49,6 +49,12 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 		wantStatus(t, b.Post(s.path, s.form), http.StatusSeeOther)
 	}
 	on(0)
+	b.UploadPhoto() // the photo is stored in the database: the other instance serves it
+	on(1)
+	if p := b.Get("/renew/documents"); !strings.Contains(p.Body, "/preview") {
+		t.Fatal("the second instance does not show the photo uploaded on the first")
+	}
+	on(0)
 	b.CompleteAwareness()
 	on(1)
 	p = b.Get("/renew/check-answers")

@@ -248,11 +248,14 @@ type caseView struct {
 	CanWork    bool
 	Decidable  bool
 	Blockers   []string
-	Versions   []versionOption
-	Form       caseForm
-	Errors     *fieldErrors
-	Today      domain.Date
-	Notice     string
+	Documents  []caseDocumentView
+	// ReviewReason keeps the reason an officer typed for a document's rejection, by document.
+	ReviewReason map[int64]string
+	Versions     []versionOption
+	Form         caseForm
+	Errors       *fieldErrors
+	Today        domain.Date
+	Notice       string
 }
 
 var eventText = map[string]string{
@@ -260,6 +263,7 @@ var eventText = map[string]string{
 	"more_info": "More information requested", "driver_reply": "Driver replied", "approved": "Approved", "refused": "Refused",
 	"evidence_recorded": "Awareness evidence recorded", "evidence_voided": "Awareness evidence voided",
 	"paper_started": "Paper renewal recorded", "nr3s_recorded": "Refusal recorded on NR3S", "withdrawn": "Withdrawn",
+	"document_reviewed": "Document reviewed", "document_uploaded": "Document uploaded",
 }
 
 var kindText = map[domain.EvidenceKind]string{domain.KindIssue: "Issued", domain.KindAcknowledgement: "Acknowledged", domain.KindVoid: "Void"}
@@ -324,22 +328,21 @@ func (s *Server) caseData(c echo.Context, id int64) (caseView, error) {
 		}
 		v.Checks = append(v.Checks, cv)
 	}
-	if err := domain.CheckApprovable(r, cd.Awareness, cd.Checks); err != nil {
+	// TODO(payments): Paid from the renewal's payment once the payments branch lands.
+	if err := domain.CheckApprovable(r, domain.Approvability{Awareness: cd.Awareness, Checks: cd.Checks, Documents: cd.Documents, Paid: true}); err != nil {
 		var de *domain.Error
 		if errors.As(err, &de) {
 			if len(de.Fields) == 0 {
 				v.Blockers = append(v.Blockers, de.Message)
 			}
-			for _, t := range domain.CheckTypes {
-				if m, ok := de.Fields["check-"+string(t)]; ok {
+			for _, f := range domain.ApprovalFieldOrder() {
+				if m, ok := de.Fields[f]; ok {
 					v.Blockers = append(v.Blockers, m)
 				}
 			}
-			if m, ok := de.Fields["awareness"]; ok {
-				v.Blockers = append([]string{m}, v.Blockers...)
-			}
 		}
 	}
+	v.Documents = s.caseDocuments(cd)
 	for _, e := range cd.Events {
 		who := "The driver"
 		switch e.ActorKind {
@@ -375,6 +378,7 @@ var noticeText = map[string]string{
 	"review": "Review started.", "check": "Check recorded.", "info": "Your request has been sent to the driver.",
 	"approved": "Renewal approved. The driver has been emailed.", "refused": "Renewal refused. The driver has been emailed.",
 	"nr3s": "NR3S date recorded.", "evidence": "Evidence recorded.", "void": "Evidence record voided.",
+	"document-accepted": "Document accepted.", "document-rejected": "Document rejected. The driver will see why when they sign in.",
 }
 
 // caseAction runs an officer's action on a case: a refusal re-renders the case page with the
@@ -394,6 +398,7 @@ func (s *Server) caseAction(c echo.Context, form caseForm, done string, act func
 			return verr
 		}
 		v.Form, v.Errors = form, fe
+		fe.InPageOrder(domain.ApprovalFieldOrder()...) // a refused approval reads in the order of the page
 		status := refusalStatus(err)
 		return s.render(c, status, "case", v)
 	}

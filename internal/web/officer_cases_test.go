@@ -41,6 +41,33 @@ func recordAllChecks(t *testing.T, b *testenv.Browser, id int64) {
 	}
 }
 
+// acceptDocuments accepts every current document of a renewal from its case page.
+func acceptDocuments(t *testing.T, env *testenv.Env, officer *testenv.Browser, renewalID int64) {
+	t.Helper()
+	r := renewalNow(t, env, renewalID)
+	officer.Get(fmt.Sprintf("/staff/renewals/%d", renewalID))
+	for _, k := range r.Answers.RequiredDocuments() {
+		id := r.Answers.Documents.ID(k)
+		wantStatus(t, officer.Post(fmt.Sprintf("/staff/documents/%d/review", id), url.Values{"decision": {"accept"}}), http.StatusSeeOther)
+	}
+}
+
+// inOrder fails unless each string appears in body after the one before it.
+func inOrder(t *testing.T, body string, parts ...string) {
+	t.Helper()
+	last := -1
+	for _, s := range parts {
+		i := strings.Index(body, s)
+		if i < 0 {
+			t.Fatalf("page lacks %s", s)
+		}
+		if i < last {
+			t.Errorf("%s comes before the item above it", s)
+		}
+		last = i
+	}
+}
+
 func renewalNow(t *testing.T, env *testenv.Env, id int64) domain.Renewal {
 	t.Helper()
 	r, err := env.Store.RenewalByID(context.Background(), id)
@@ -71,10 +98,13 @@ func TestOfficerWorksACaseToApproval(t *testing.T) {
 	wantStatus(t, p, http.StatusOK)
 	mustContain(t, p, "MORGA753116SM9IJ", "Acknowledged", "Record the DBS Update Service status check before approving")
 
-	// Approving before the checks are recorded is refused and changes nothing.
+	// Approving before the checks are recorded is refused and changes nothing; the refusal names
+	// everything missing at once, in the order of the case page (documents, then the checks).
 	p = officer.Post(path+"/approve", nil)
 	wantStatus(t, p, http.StatusConflict)
-	mustContain(t, p, "Record the DBS Update Service status check before approving", `href="#check-dbs"`)
+	mustContain(t, p, "Record the DBS Update Service status check before approving", `href="#check-dbs"`,
+		"Accept or reject the photo before approving", `href="#document-photo"`, "Record the HMRC tax check before approving")
+	inOrder(t, p.Body, `href="#document-photo"`, `href="#check-dbs"`, `href="#check-dvla"`, `href="#check-nr3s"`, `href="#check-medical"`, `href="#check-right_to_work"`, `href="#check-hmrc"`)
 	if got := renewalNow(t, env, r.ID); got.Status != domain.StatusSubmitted {
 		t.Fatalf("refused approval changed status to %s", got.Status)
 	}
@@ -134,6 +164,13 @@ func TestOfficerWorksACaseToApproval(t *testing.T) {
 
 	officer.Get(path)
 	p = officer.Post(path+"/approve", nil)
+	wantStatus(t, p, http.StatusConflict)
+	mustContain(t, p, `href="#document-photo"`, "Accept or reject the photo before approving")
+	if strings.Contains(p.Body, `href="#check-`) || strings.Contains(p.Body, `href="#awareness"`) {
+		t.Error("the refusal lists something already done")
+	}
+	acceptDocuments(t, env, officer, r.ID)
+	p = officer.Post(path+"/approve", nil)
 	wantStatus(t, p, http.StatusSeeOther)
 	approved := officer.Follow(p)
 	got := renewalNow(t, env, r.ID)
@@ -155,7 +192,7 @@ func TestOfficerWorksACaseToApproval(t *testing.T) {
 	for _, e := range entries {
 		seen[e.Action]++
 	}
-	for action, n := range map[string]int{"check.recorded": 8, "renewal.review_started": 1, "evidence.voided": 1, "evidence.recorded": 2, "renewal.approved": 1} {
+	for action, n := range map[string]int{"check.recorded": 8, "renewal.review_started": 1, "evidence.voided": 1, "evidence.recorded": 2, "renewal.approved": 1, "document.accepted": 1} {
 		if seen[action] != n {
 			t.Errorf("audit has %d %q entries, want %d", seen[action], action, n)
 		}

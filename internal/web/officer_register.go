@@ -46,14 +46,18 @@ func isRegisterUpload(c echo.Context) bool {
 }
 
 // bodyLimits bounds every request body: 64 KB (maxBodyBytes) for forms, 20 MB for the register
-// upload. It must run before the CSRF middleware, which reads the form (and so the file), so
-// it replaces the global middleware.BodyLimit in New. Echo runs global middleware after routing,
-// so c.Path() is the matched route.
+// upload, 10.5 MB for a driver's document upload (driver_documents.go). It must run before the
+// CSRF middleware, which reads the form (and so the file), so it replaces the global
+// middleware.BodyLimit in New. Echo runs global middleware after routing, so c.Path() is the
+// matched route.
 func bodyLimits() echo.MiddlewareFunc {
-	forms := middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBodyBytes, Skipper: isRegisterUpload})
+	forms := middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBodyBytes,
+		Skipper: func(c echo.Context) bool { return isRegisterUpload(c) || isDocumentUpload(c) }})
 	upload := middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxRegisterUploadBody,
 		Skipper: func(c echo.Context) bool { return !isRegisterUpload(c) }})
-	return func(next echo.HandlerFunc) echo.HandlerFunc { return forms(upload(next)) }
+	documents := middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxDocumentUploadBody,
+		Skipper: func(c echo.Context) bool { return !isDocumentUpload(c) }})
+	return func(next echo.HandlerFunc) echo.HandlerFunc { return forms(upload(documents(next))) }
 }
 
 // registerTime shows a stored UTC time to staff, where they are (Europe/London).

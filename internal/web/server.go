@@ -66,7 +66,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	e.Use(middleware.RequestID())
 	e.Use(s.requestLogger())
 	e.Use(middleware.Recover())
-	e.Use(bodyLimits()) // 64 KB for forms, 20 MB for the register upload (officer_register.go)
+	e.Use(bodyLimits()) // 64 KB for forms, 20 MB for the register upload, 10.5 MB for a document (officer_register.go)
 	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout,
 		// Streamed exports may take longer than a page; they stop when the client goes away.
 		Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "evidence.csv") }}))
@@ -74,7 +74,10 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	e.Use(fetchMetadataGuard)
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		// The API takes no cookies and only answers GET, so it needs no CSRF cookie either.
-		Skipper:        func(c echo.Context) bool { return isInfraPath(c.Path()) || strings.HasPrefix(c.Path(), "/api/") },
+		// A document upload checks the token itself as the form streams in (driver_documents.go).
+		Skipper: func(c echo.Context) bool {
+			return isInfraPath(c.Path()) || strings.HasPrefix(c.Path(), "/api/") || isDocumentUpload(c)
+		},
 		TokenLookup:    "form:_csrf",
 		CookieName:     "_csrf",
 		CookiePath:     "/",
@@ -96,6 +99,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	s.adminRoutes()
 	s.registerRoutes()
 	s.caseRoutes()
+	s.documentRoutes()
 	s.reportRoutes()
 	return s, nil
 }
