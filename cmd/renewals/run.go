@@ -20,6 +20,7 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/demo"
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/mail"
+	"github.com/herts-msp/taxi-renewals/internal/scan"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 	"github.com/herts-msp/taxi-renewals/internal/web"
@@ -166,10 +167,14 @@ func secretKey(cfg config.Config) (string, error) {
 
 func newService(cfg config.Config, st *store.Store, log *slog.Logger) *service.Service {
 	loc, _ := time.LoadLocation(cfg.Timezone) // validated by config.Load
-	return service.New(st, service.Options{
+	opt := service.Options{
 		SecretKey: []byte(cfg.SecretKey), DueWindowDays: cfg.DueWindowDays, Demo: cfg.Demo,
 		BaseURL: cfg.BaseURL, Location: loc, Logger: log,
-	})
+	}
+	if cfg.ClamdAddr != "" {
+		opt.Scanner = scan.NewClamd(cfg.ClamdAddr)
+	}
+	return service.New(st, opt)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -180,6 +185,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer st.Close()
 	log := newLogger(cfg, stderr)
 	svc := newService(cfg, st, log)
+	if cfg.ClamdAddr != "" {
+		log.Info("uploads are scanned for viruses by clamd", "clamd", cfg.ClamdAddr)
+	} else {
+		log.Warn("uploads are NOT scanned for viruses: set --clamd-addr (RENEWALS_CLAMD_ADDR) to scan them with ClamAV")
+	}
 	if cfg.Demo {
 		if err := seedDemo(ctx, cfg, svc, st, stdout); err != nil {
 			return fmt.Errorf("demo data: %w", err)

@@ -328,6 +328,7 @@ func awCompleteAnswers() Answers {
 		Checks: CheckAnswers{Saved: true, DBSNumber: "001234567890", DBSConsent: true, TaxCheckCode: "ABC 123 XYZ",
 			MedicalDate: medical, RightToWork: RightToWorkPassport},
 		Declarations:        DeclarationAnswers{Saved: true, Truthful: true},
+		Documents:           DocumentAnswers{PhotoID: 1},
 		QuizPassedLeafletID: 1,
 	}
 }
@@ -365,7 +366,7 @@ func TestCheckSubmittable(t *testing.T) {
 		{"withdrawn", renewal(StatusWithdrawn, nil), acknowledged, "not_draft", nil},
 		{"not draft beats incomplete and not acknowledged", renewal(StatusSubmitted, nothingSaved), none, "not_draft", nil},
 		{"nothing saved", renewal(StatusDraft, nothingSaved), acknowledged, "incomplete",
-			[]string{"checks", "contact", "declarations", "licence"}},
+			[]string{"checks", "contact", "declarations", "documents", "licence"}},
 		{"licence and declarations missing", renewal(StatusDraft, func(a *Answers) {
 			a.Licence.Saved, a.Declarations.Saved = false, false
 		}), acknowledged, "incomplete", []string{"declarations", "licence"}},

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -409,6 +410,11 @@ func completeDraft(t *testing.T, st *store.Store, d domain.Driver) {
 	})
 	if err != nil {
 		t.Fatalf("UpdateDraft: %v", err)
+	}
+	photo := []byte("\xff\xd8 stands in for a photo")
+	if _, err := st.AddDocument(context.Background(), d.ID, now, store.NewDocument{Kind: domain.DocumentPhoto, ContentType: "image/jpeg",
+		Size: int64(len(photo)), SHA256: "0", Content: bytes.NewReader(photo)}); err != nil {
+		t.Fatalf("AddDocument: %v", err)
 	}
 }
 
