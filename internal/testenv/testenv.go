@@ -16,6 +16,7 @@ import (
 	"github.com/herts-msp/taxi-renewals/db"
 	"github.com/herts-msp/taxi-renewals/internal/config"
 	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/scan"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 	"github.com/herts-msp/taxi-renewals/internal/testdb"
@@ -52,7 +53,8 @@ type Env struct {
 	// Drivers by licence number.
 	Drivers map[string]domain.Driver
 
-	log *slog.Logger
+	log   *slog.Logger
+	clamd string
 }
 
 // Start is the fixed "now" of every test: 26 November 2026, 10:00 UTC.
@@ -64,6 +66,9 @@ type Options struct {
 	BaseURL string
 	// NoLeaflet skips publishing the first leaflet.
 	NoLeaflet bool
+	// ClamdAddr, when set, scans uploads with the clamd client at that address (a test's own
+	// listener speaking the protocol, or a real clamd).
+	ClamdAddr string
 }
 
 // New starts an environment; everything is closed when the test ends.
@@ -93,7 +98,7 @@ func New(t testing.TB, opts Options) *Env {
 	if os.Getenv("RENEWALS_TEST_LOG") != "" { // the server's log, when debugging a test
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	env := &Env{Store: st, Clock: clock, Config: cfg, Drivers: map[string]domain.Driver{}, log: log}
+	env := &Env{Store: st, Clock: clock, Config: cfg, Drivers: map[string]domain.Driver{}, log: log, clamd: opts.ClamdAddr}
 	env.Service = env.newService(st)
 	if !opts.NoLeaflet {
 		env.PublishLeaflet(t, "1.0", false)
@@ -105,8 +110,14 @@ func New(t testing.TB, opts Options) *Env {
 
 func (e *Env) newService(st *store.Store) *service.Service {
 	loc, _ := time.LoadLocation("Europe/London")
-	return service.New(st, service.Options{Clock: e.Clock.Now, SecretKey: []byte(e.Config.SecretKey), DueWindowDays: 90,
-		BaseURL: e.Config.BaseURL, Location: loc, Logger: e.log})
+	opt := service.Options{Clock: e.Clock.Now, SecretKey: []byte(e.Config.SecretKey), DueWindowDays: 90,
+		BaseURL: e.Config.BaseURL, Location: loc, Logger: e.log}
+	if e.clamd != "" {
+		c := scan.NewClamd(e.clamd)
+		c.DialTimeout, c.Timeout = time.Second, 2*time.Second
+		opt.Scanner = c
+	}
+	return service.New(st, opt)
 }
 
 func (e *Env) startWeb(t testing.TB, svc *service.Service, st *store.Store) (*web.Server, *httptest.Server) {
