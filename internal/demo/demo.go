@@ -138,7 +138,7 @@ func SubmitDemoRenewals(ctx context.Context, st *store.Store, licences map[strin
 		if _, err := st.AcknowledgeOnline(ctx, d, v.ID, now); err != nil {
 			return err
 		}
-		if _, err := st.SubmitRenewal(ctx, d.ID, now, service.NewReference(), store.OutboxMessage{}); err != nil {
+		if _, err := st.SubmitRenewal(ctx, d.ID, now, service.NewReference(), false, store.OutboxMessage{}); err != nil {
 			return err
 		}
 	}
