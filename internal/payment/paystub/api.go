@@ -487,8 +487,8 @@ func (s *Server) view(r *http.Request, p stubPayment) paymentJSON {
 	v := paymentJSON{
 		Amount: p.Amount, Description: p.Description, Reference: p.Reference, Language: p.Language,
 		Email: p.Email, Metadata: p.Metadata,
-		State:       stateJSON{Status: p.Status, Finished: p.Finished, Message: p.Message, Code: p.Code},
-		PaymentID:   p.ID, PaymentProvider: "sandbox",
+		State:     stateJSON{Status: p.Status, Finished: p.Finished, Message: p.Message, Code: p.Code},
+		PaymentID: p.ID, PaymentProvider: "sandbox",
 		CreatedDate: p.Created.UTC().Format(dateFormat),
 		RefundSummary: map[string]any{
 			"status": status, "amount_available": available, "amount_submitted": submitted,
