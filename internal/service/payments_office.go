@@ -96,7 +96,7 @@ func (s *Service) RecordRefund(ctx context.Context, a domain.Actor, renewalID in
 	fields := map[string]string{}
 	amount, perr := domain.ParsePounds(in.Amount)
 	if perr != nil || amount <= 0 {
-		fields["amount"] = "Enter the amount to refund, in pounds, like 250 or 250.00"
+		fields["refund_amount"] = "Enter the amount to refund, in pounds, like 250 or 250.00"
 	}
 	reason := strings.TrimSpace(in.Reason)
 	if n := len([]rune(reason)); n < 5 || n > 1000 {
@@ -122,7 +122,7 @@ func (s *Service) RecordRefund(ctx context.Context, a domain.Actor, renewalID in
 	}
 	if amount > left {
 		return domain.Refund{}, &domain.Error{Code: domain.CodeInvalid, Reason: "refund_too_large", Message: "The refund is more than was paid",
-			Fields: map[string]string{"amount": "The refund must be " + domain.FormatPence(left) + " or less"}}
+			Fields: map[string]string{"refund_amount": "The refund must be " + domain.FormatPence(left) + " or less"}}
 	}
 	rf := domain.Refund{RenewalID: r.ID, PaymentID: paid.ID, CouncilID: r.CouncilID, Amount: amount, Reason: reason, RecordedBy: a.StaffID, RecordedAt: s.now()}
 	if paid.Method == domain.PaymentOnline {

@@ -383,7 +383,7 @@ func (s *Store) RecordRefund(ctx context.Context, rf domain.Refund, ev domain.Ca
 		}
 		if rf.Amount > left {
 			return &domain.Error{Code: domain.CodeInvalid, Reason: "refund_too_large", Message: "The refund is more than was paid.",
-				Fields: map[string]string{"amount": "The refund must be " + domain.FormatPence(left) + " or less"}}
+				Fields: map[string]string{"refund_amount": "The refund must be " + domain.FormatPence(left) + " or less"}}
 		}
 		row := refundRow{RenewalID: rf.RenewalID, PaymentID: rf.PaymentID, CouncilID: rf.CouncilID, AmountPence: rf.Amount,
 			Reason: rf.Reason, ProviderID: rf.ProviderID, RecordedBy: rf.RecordedBy, RecordedAt: rf.RecordedAt.UTC()}

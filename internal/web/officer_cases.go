@@ -190,6 +190,10 @@ type caseForm struct {
 	Reason      string
 	NR3S        dateField
 	Term        string
+	// The fee forms (officer_payments.go).
+	PayMethod, PayAmount, PayReceipt string
+	WaiveReason                      string
+	RefundAmount, RefundReason       string
 }
 
 type checkView struct {
@@ -253,6 +257,7 @@ type caseView struct {
 	Errors     *fieldErrors
 	Today      domain.Date
 	Notice     string
+	Fee        feeView
 }
 
 var eventText = map[string]string{
@@ -260,6 +265,7 @@ var eventText = map[string]string{
 	"more_info": "More information requested", "driver_reply": "Driver replied", "approved": "Approved", "refused": "Refused",
 	"evidence_recorded": "Awareness evidence recorded", "evidence_voided": "Awareness evidence voided",
 	"paper_started": "Paper renewal recorded", "nr3s_recorded": "Refusal recorded on NR3S", "withdrawn": "Withdrawn",
+	"paid": "Fee paid online", "fee_recorded": "Fee recorded", "refund_recorded": "Refund recorded",
 }
 
 var kindText = map[domain.EvidenceKind]string{domain.KindIssue: "Issued", domain.KindAcknowledgement: "Acknowledged", domain.KindVoid: "Void"}
@@ -355,6 +361,11 @@ func (s *Server) caseData(c echo.Context, id int64) (caseView, error) {
 		v.Versions = append(v.Versions, versionOption{ID: ver.ID, Label: ver.Version + ": " + ver.Title, Current: i == len(cd.Versions)-1})
 	}
 	v.Form.Term = strconv.Itoa(r.Answers.Licence.TermYears)
+	fees, err := s.svc.CaseFees(c.Request().Context(), a, id)
+	if err != nil {
+		return v, err
+	}
+	v.Fee = s.feeView(fees, r.Status)
 	return v, nil
 }
 
@@ -375,6 +386,7 @@ var noticeText = map[string]string{
 	"review": "Review started.", "check": "Check recorded.", "info": "Your request has been sent to the driver.",
 	"approved": "Renewal approved. The driver has been emailed.", "refused": "Renewal refused. The driver has been emailed.",
 	"nr3s": "NR3S date recorded.", "evidence": "Evidence recorded.", "void": "Evidence record voided.",
+	"payment": "Payment recorded.", "waived": "Fee waived.", "refunded": "Refund recorded.",
 }
 
 // caseAction runs an officer's action on a case: a refusal re-renders the case page with the
