@@ -42,7 +42,7 @@ func (s *Store) UpdateCouncilSettings(ctx context.Context, slug string, set doma
 	return out, err
 }
 
-// SetCouncilPaymentKey stores a council's sealed payment provider key ('' removes it), with an
+// SetCouncilPaymentKey stores a council's sealed payment provider key (” removes it), with an
 // audit entry (which must not hold the key).
 func (s *Store) SetCouncilPaymentKey(ctx context.Context, councilID int64, sealed string, audit domain.AuditEntry) error {
 	return s.transaction(ctx, func(tx *gorm.DB) error {
@@ -58,7 +58,7 @@ func (s *Store) SetCouncilPaymentKey(ctx context.Context, councilID int64, seale
 	})
 }
 
-// CouncilPaymentKeySealed returns a council's sealed payment key, '' when none is set.
+// CouncilPaymentKeySealed returns a council's sealed payment key, ” when none is set.
 func (s *Store) CouncilPaymentKeySealed(ctx context.Context, councilID int64) (string, error) {
 	var r councilRow
 	err := s.db.WithContext(ctx).Select("id", "pay_api_key_sealed").Take(&r, councilID).Error
