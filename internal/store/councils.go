@@ -42,7 +42,7 @@ func (s *Store) UpdateCouncilSettings(ctx context.Context, slug string, set doma
 	return out, err
 }
 
-// SetCouncilPaymentKey stores a council's sealed payment provider key (” removes it), with an
+// SetCouncilPaymentKey stores a council's sealed payment provider key (empty removes it), with an
 // audit entry (which must not hold the key).
 func (s *Store) SetCouncilPaymentKey(ctx context.Context, councilID int64, sealed string, audit domain.AuditEntry) error {
 	return s.transaction(ctx, func(tx *gorm.DB) error {
