@@ -58,7 +58,7 @@ func (s *Store) SetCouncilPaymentKey(ctx context.Context, councilID int64, seale
 	})
 }
 
-// CouncilPaymentKeySealed returns a council's sealed payment key, ” when none is set.
+// CouncilPaymentKeySealed returns a council's sealed payment key, empty when none is set.
 func (s *Store) CouncilPaymentKeySealed(ctx context.Context, councilID int64) (string, error) {
 	var r councilRow
 	err := s.db.WithContext(ctx).Select("id", "pay_api_key_sealed").Take(&r, councilID).Error
