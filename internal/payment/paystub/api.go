@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,6 +61,14 @@ func (s *Server) api(h func(http.ResponseWriter, *http.Request, string)) http.Ha
 		down, garbage, delay := s.down, s.garbage, s.delay
 		s.mu.Unlock()
 		if delay > 0 {
+			// Read the body first: only then does net/http notice a client that hangs up, and
+			// end the request's context.
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+			if err != nil {
+				writeError(w, http.StatusRequestEntityTooLarge, "", "P0197", "Unable to parse JSON")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			t := time.NewTimer(delay)
 			select {
 			case <-t.C:
@@ -155,8 +164,12 @@ func present(m map[string]json.RawMessage, k string) bool {
 }
 
 func intField(m map[string]json.RawMessage, code, name string, min, max int64) (int64, *fieldError) {
+	raw := bytes.TrimSpace(m[name])
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, invalidField(code, name, "Must be a valid numeric format")
+	}
 	var n json.Number
-	d := json.NewDecoder(bytes.NewReader(m[name]))
+	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if err := d.Decode(&n); err != nil {
 		return 0, invalidField(code, name, "Must be a valid numeric format")
