@@ -162,3 +162,29 @@ func SetCouncilContacts(ctx context.Context, svc *service.Service) error {
 	}
 	return nil
 }
+
+// NoOnlinePaymentCouncil is the demo council that does not take the fee online, to show that
+// path: its drivers send their renewal and the licensing team takes the fee another way.
+const NoOnlinePaymentCouncil = "three-rivers"
+
+// DemoPaymentKey is the made-up API key of a council's account on the local payment stand-in.
+func DemoPaymentKey(councilSlug string) string {
+	return "demo-" + councilSlug + "-api-key-not-a-real-key"
+}
+
+// SetPaymentKeys gives every demo council but one an account on the local payment stand-in.
+func SetPaymentKeys(ctx context.Context, svc *service.Service) error {
+	councils, err := svc.Councils(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range councils {
+		if c.Slug == NoOnlinePaymentCouncil || c.PaymentKeySet {
+			continue
+		}
+		if err := svc.SetCouncilPaymentKey(ctx, service.SystemActor("demo seed"), c.Slug, DemoPaymentKey(c.Slug)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

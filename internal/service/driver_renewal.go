@@ -190,8 +190,3 @@ func (s *Service) Councils(ctx context.Context) ([]domain.Council, error) {
 func (s *Service) CurrentLeaflet(ctx context.Context) (domain.LeafletVersion, error) {
 	return s.store.CurrentLeaflet(ctx, domain.AudienceDriver)
 }
-
-// CouncilByID returns one council.
-func (s *Service) CouncilByID(ctx context.Context, id int64) (domain.Council, error) {
-	return s.store.CouncilByID(ctx, id)
-}

@@ -104,10 +104,14 @@ func (s *Service) StartPayment(ctx context.Context, driverID int64, expectedAmou
 	if missing := r.Answers.MissingSections(); len(missing) > 0 {
 		return "", domain.CheckSubmittable(r, domain.Awareness{})
 	}
+	noOnline := domain.NewError(domain.CodeConflict, "no_online_payment", council.Name+" does not take the fee online. Send your renewal and the licensing team will contact you to take the fee.")
 	if s.opt.Payments == nil {
-		return "", domain.NewError(domain.CodeConflict, "no_online_payment", "Online payment is not available for "+council.Name+".")
+		return "", noOnline
 	}
 	apiKey, err := s.CouncilPaymentKey(ctx, council.ID)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return "", noOnline
+	}
 	if err != nil {
 		return "", err
 	}

@@ -30,6 +30,9 @@ type Options struct {
 	// Location is where dates are shown.
 	Location *time.Location
 	Logger   *slog.Logger
+	// Payments is the card payment provider (GOV.UK Pay, or its stand-in); nil when online
+	// payment is not configured, and then renewals are sent without paying online.
+	Payments PaymentProvider
 }
 
 // Service is the application's use cases.

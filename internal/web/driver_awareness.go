@@ -7,8 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
-	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/leaflet"
+	"github.com/herts-msp/taxi-renewals/internal/service"
 )
 
 // leafletPage shows the leaflet in full; serving it records the issue.

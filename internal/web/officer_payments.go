@@ -139,8 +139,8 @@ func (s *Server) paymentsCSV(c echo.Context) error {
 			return err
 		}
 		return s.render(c, http.StatusUnprocessableEntity, "payments", paymentsPageView{Councils: councils, Council: slug,
-			From: dateField{Day: c.QueryParam("from-day"), Month: c.QueryParam("from-month"), Year: c.QueryParam("from-year")},
-			To:   dateField{Day: c.QueryParam("to-day"), Month: c.QueryParam("to-month"), Year: c.QueryParam("to-year")},
+			From:        dateField{Day: c.QueryParam("from-day"), Month: c.QueryParam("from-month"), Year: c.QueryParam("from-year")},
+			To:          dateField{Day: c.QueryParam("to-day"), Month: c.QueryParam("to-month"), Year: c.QueryParam("to-year")},
 			ShowCouncil: a.CouncilID == 0, Errors: fe})
 	}
 	var buf bytes.Buffer
