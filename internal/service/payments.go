@@ -237,12 +237,16 @@ func (s *Service) refreshPayment(ctx context.Context, p domain.Payment) (store.P
 	if err != nil {
 		return store.PaymentOutcome{}, err
 	}
+	unknown := domain.NewError(domain.CodeConflict, "payment_unknown",
+		"We could not confirm this payment with the payment provider. Do not pay again: contact the licensing team, who can check it.")
 	got, err := s.opt.Payments.Get(ctx, apiKey, p.ProviderID)
 	if err != nil {
 		if payment.IsUnavailable(err) {
 			return store.PaymentOutcome{}, errProviderUnavailable
 		}
-		return store.PaymentOutcome{}, domain.Internal(err)
+		// Not in this council's account (or refused): never taken as paid.
+		s.opt.Logger.Error("payment provider does not know the payment in this council's account", "payment", p.ID, "error", err.Error())
+		return store.PaymentOutcome{}, unknown
 	}
 	r, err := s.store.RenewalByID(ctx, p.RenewalID)
 	if err != nil {
@@ -250,7 +254,7 @@ func (s *Service) refreshPayment(ctx context.Context, p domain.Payment) (store.P
 	}
 	if got.ID != p.ProviderID || got.Amount != p.Amount || got.Reference != r.Reference {
 		s.opt.Logger.Error("payment provider answered about another payment", "payment", p.ID)
-		return store.PaymentOutcome{}, domain.Internal(errors.New("payment provider answer does not match the payment"))
+		return store.PaymentOutcome{}, unknown
 	}
 	st := store.ProviderState{Status: providerStatus(got.State.Status), Finished: got.State.Finished, Code: got.State.Code, Message: got.State.Message}
 	if st.Finished && !st.Status.Finished() {
