@@ -88,6 +88,14 @@ func TestPayAndSend(t *testing.T) {
 	if r.Status != domain.StatusDraft {
 		t.Fatalf("renewal %s before paying, want draft", r.Status)
 	}
+	// A second tab (or the back button) resumes the same payment instead of starting another.
+	if again := startPay(t, env, b, amount); again.ID != rec.ID || len(env.Pay.Payments()) != 1 {
+		t.Fatalf("second Pay: payment %s (of %d), want %s resumed", again.ID, len(env.Pay.Payments()), rec.ID)
+	}
+	// While paying, the answers the fee depends on cannot change under it.
+	if p := b.Post("/renew/licence", testenv.Copy(testenv.LicenceForm, "term", "1")); p.Status != http.StatusConflict {
+		t.Fatalf("changing the licence term during payment: %d, want 409", p.Status)
+	}
 	// The driver pays on the provider's page and is sent back.
 	if err := env.Pay.Complete(rec.ID, paystub.OutcomePay); err != nil {
 		t.Fatal(err)
