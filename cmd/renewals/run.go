@@ -21,6 +21,8 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/mail"
 	"github.com/herts-msp/taxi-renewals/internal/scan"
+	"github.com/herts-msp/taxi-renewals/internal/payment"
+	"github.com/herts-msp/taxi-renewals/internal/payment/paystub"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 	"github.com/herts-msp/taxi-renewals/internal/web"
@@ -174,7 +176,36 @@ func newService(cfg config.Config, st *store.Store, log *slog.Logger) *service.S
 	if cfg.ClamdAddr != "" {
 		opt.Scanner = scan.NewClamd(cfg.ClamdAddr)
 	}
+	if cfg.PayBaseURL != "" {
+		opt.Payments = payment.NewClient(cfg.PayBaseURL, nil)
+	}
 	return service.New(st, opt)
+}
+
+// startDemoPayments starts the local GOV.UK Pay stand-in for the demo, on addr (falling back to
+// any free loopback port when addr is taken, as when two demo instances start together), with
+// its state in a file beside a SQLite database so a restart keeps the demo's payments. It
+// returns the stand-in's base URL.
+func startDemoPayments(ctx context.Context, cfg config.Config, addr string, log *slog.Logger) (string, error) {
+	opts := paystub.Options{Logger: log}
+	var stub *paystub.Server
+	if store.IsPostgresURL(cfg.DatabaseURL) {
+		stub = paystub.New(opts)
+	} else {
+		var err error
+		path := filepath.Join(filepath.Dir(strings.TrimPrefix(cfg.DatabaseURL, "file:")), "demo-payments.json")
+		if stub, err = paystub.OpenFile(path, opts); err != nil {
+			return "", err
+		}
+	}
+	hs, base, err := stub.Start(addr)
+	if err != nil {
+		if hs, base, err = stub.Start("127.0.0.1:0"); err != nil {
+			return "", err
+		}
+	}
+	go func() { <-ctx.Done(); hs.Close() }()
+	return base, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -184,6 +215,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer st.Close()
 	log := newLogger(cfg, stderr)
+	if cfg.Demo && cfg.PayBaseURL == "" {
+		// The demo takes fees through a local stand-in that speaks GOV.UK Pay's API.
+		if cfg.PayBaseURL, err = startDemoPayments(ctx, cfg, demoPayAddr(getenv), log); err != nil {
+			return fmt.Errorf("demo payments: %w", err)
+		}
+		log.Info("demo payment stand-in (GOV.UK Pay API)", "url", cfg.PayBaseURL)
+	}
 	svc := newService(cfg, st, log)
 	if cfg.ClamdAddr != "" {
 		log.Info("uploads are scanned for viruses by clamd", "clamd", cfg.ClamdAddr)
@@ -217,6 +255,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		sender = mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
 			From: cfg.SMTP.From, TLS: cfg.SMTP.TLS}
 	}
+	paymentsDone := make(chan struct{})
+	go func() { svc.RunPaymentReconciler(ctx, 15*time.Second); close(paymentsDone) }()
+	defer func() { <-paymentsDone }() // payments still open are asked about again at the next start
 	outboxDone := make(chan struct{})
 	go func() { svc.RunOutbox(ctx, sender, 5*time.Second); close(outboxDone) }()
 	defer func() { <-outboxDone }() // the outbox worker stops cleanly with the server
@@ -259,6 +300,9 @@ func seedDemo(ctx context.Context, cfg config.Config, svc *service.Service, st *
 		return err
 	}
 	if err := demo.SetCouncilContacts(ctx, svc); err != nil {
+		return err
+	}
+	if err := demo.SetPaymentKeys(ctx, svc); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nDemo data loaded. Sign in as a driver at %s/renew/sign-in with one of these:\n\n", cfg.BaseURL)
@@ -368,4 +412,13 @@ func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("health check: %s", resp.Status)
 	}
 	return nil
+}
+
+// demoPayAddr is where the demo's payment stand-in listens: RENEWALS_DEMO_PAY_ADDR, or
+// localhost:8081. In a container, set it to 0.0.0.0:8081 and publish that port too.
+func demoPayAddr(getenv func(string) string) string {
+	if a := getenv("RENEWALS_DEMO_PAY_ADDR"); a != "" {
+		return a
+	}
+	return "localhost:8081"
 }

@@ -29,6 +29,10 @@ type Config struct {
 	SMTP           SMTP          // outgoing email; Host empty: messages are logged, not sent
 	MetricsAddr    string        // where /metrics listens; empty: not served
 	ClamdAddr      string        // ClamAV clamd (host:port) that scans uploads; empty: uploads are not scanned
+	// PayBaseURL is the card payment provider's API (GOV.UK Pay:
+	// https://publicapi.payments.service.gov.uk). Empty: no online payment, except in the demo,
+	// which starts a local stand-in and uses it.
+	PayBaseURL string
 }
 
 // SMTP is the mail server the outbox sends through.
@@ -61,6 +65,7 @@ var env = map[string]string{
 	"smtp-tls":        "RENEWALS_SMTP_TLS",
 	"metrics-addr":    "RENEWALS_METRICS_ADDR",
 	"clamd-addr":      "RENEWALS_CLAMD_ADDR",
+	"pay-base-url":    "RENEWALS_PAY_BASE_URL",
 }
 
 // Load parses args (without the subcommand name) with getenv as the environment.
@@ -92,6 +97,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	smtpTLS := fs.String("smtp-tls", def("smtp-tls", "starttls"), "starttls, tls or none ($RENEWALS_SMTP_TLS)")
 	metricsAddr := fs.String("metrics-addr", def("metrics-addr", ""), "listen address for /metrics (Prometheus), e.g. 127.0.0.1:9090; keep it private ($RENEWALS_METRICS_ADDR; empty: off)")
 	clamdAddr := fs.String("clamd-addr", def("clamd-addr", ""), "ClamAV clamd address (host:port) that scans every upload before it is stored ($RENEWALS_CLAMD_ADDR; empty: uploads are not scanned)")
+	payBase := fs.String("pay-base-url", def("pay-base-url", ""), "GOV.UK Pay API base URL, https://publicapi.payments.service.gov.uk ($RENEWALS_PAY_BASE_URL; empty: no online payment, or the local stand-in with --demo)")
 	if extra != nil {
 		extra(fs)
 	}
@@ -148,6 +154,11 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 			problems = append(problems, "smtp-from must be an email address when smtp-host is set")
 		}
 		c.SMTP = SMTP{Host: *smtpHost, Port: port, Username: *smtpUser, Password: *smtpPass, From: *smtpFrom, TLS: *smtpTLS}
+	}
+	if c.PayBaseURL = strings.TrimRight(*payBase, "/"); c.PayBaseURL != "" {
+		if u, err := url.Parse(c.PayBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			problems = append(problems, "pay-base-url must be an http or https URL")
+		}
 	}
 	if c.DatabaseURL == "" {
 		problems = append(problems, "database must not be empty")

@@ -138,7 +138,7 @@ func SubmitDemoRenewals(ctx context.Context, st *store.Store, licences map[strin
 		if _, err := st.AcknowledgeOnline(ctx, d, v.ID, now); err != nil {
 			return err
 		}
-		if _, err := st.SubmitRenewal(ctx, d.ID, now, service.NewReference(), store.OutboxMessage{}); err != nil {
+		if _, err := st.SubmitRenewal(ctx, d.ID, now, service.NewReference(), false, store.OutboxMessage{}); err != nil {
 			return err
 		}
 	}
@@ -157,6 +157,32 @@ func SetCouncilContacts(ctx context.Context, svc *service.Service) error {
 			continue
 		}
 		if _, err := svc.SetCouncilContact(ctx, service.SystemActor("demo seed"), c.Slug, "licensing@"+c.Slug+".example.gov.uk"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NoOnlinePaymentCouncil is the demo council that does not take the fee online, to show that
+// path: its drivers send their renewal and the licensing team takes the fee another way.
+const NoOnlinePaymentCouncil = "three-rivers"
+
+// DemoPaymentKey is the made-up API key of a council's account on the local payment stand-in.
+func DemoPaymentKey(councilSlug string) string {
+	return "demo-" + councilSlug + "-api-key-not-a-real-key"
+}
+
+// SetPaymentKeys gives every demo council but one an account on the local payment stand-in.
+func SetPaymentKeys(ctx context.Context, svc *service.Service) error {
+	councils, err := svc.Councils(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range councils {
+		if c.Slug == NoOnlinePaymentCouncil || c.PaymentKeySet {
+			continue
+		}
+		if err := svc.SetCouncilPaymentKey(ctx, service.SystemActor("demo seed"), c.Slug, DemoPaymentKey(c.Slug)); err != nil {
 			return err
 		}
 	}

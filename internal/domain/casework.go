@@ -121,8 +121,6 @@ type Approvability struct {
 	// Documents are the renewal's uploaded documents, every status.
 	Documents []Document
 	// Paid says the fee is recorded (online, at the counter, or waived).
-	// TODO(payments): the payments branch sets this from the renewal's payment; until then
-	// callers pass true.
 	Paid bool
 }
 

@@ -1,11 +1,57 @@
 package domain
 
+import "strings"
+
 // Council is one licensing authority: a tenant of the service.
 type Council struct {
-	ID           int64
-	Slug         string
-	Name         string
+	ID   int64
+	Slug string
+	Name string
+	// ContactEmail is where the council's coverage reports are sent (not shown to drivers).
 	ContactEmail string
+	// How drivers reach the licensing team; any may be empty, and pages show only what is set.
+	Phone        string
+	PublicEmail  string
+	WebURL       string
+	Address      string
+	OpeningHours string
+	// DecisionDays is the council's aim: "we aim to decide within N working days".
+	DecisionDays int
+	// MedicalIntervalYears: a Group 2 medical certificate is needed when the driver's last
+	// medical is older than this many years.
+	MedicalIntervalYears int
+	// PaymentKeySet says whether the council's GOV.UK Pay API key is stored (the key itself
+	// never leaves the service layer).
+	PaymentKeySet bool
+}
+
+// HasContact reports whether any way to reach the licensing team is set.
+func (c Council) HasContact() bool {
+	return c.Phone != "" || c.PublicEmail != "" || c.WebURL != "" || c.Address != ""
+}
+
+// PhoneURI is the council's phone number as a tel: link ("tel:+441234567890"), or "" when none
+// is set.
+func (c Council) PhoneURI() string {
+	return TelURI(c.Phone)
+}
+
+// TelURI turns a UK phone number as written ("01234 567 890", "101") into a tel: URI with the
+// digits only, keeping a leading +. It returns "" when there are no digits.
+func TelURI(phone string) string {
+	var b []byte
+	for i, r := range phone {
+		switch {
+		case r >= '0' && r <= '9':
+			b = append(b, byte(r))
+		case r == '+' && len(b) == 0 && i == 0:
+			b = append(b, '+')
+		}
+	}
+	if len(b) == 0 || (len(b) == 1 && b[0] == '+') {
+		return ""
+	}
+	return "tel:" + string(b)
 }
 
 // Driver is an entry on a council's register of licensed drivers.
@@ -50,4 +96,52 @@ func (d Driver) RenewalEligibility(today Date, windowDays int) Eligibility {
 	default:
 		return EligibleDue
 	}
+}
+
+// CouncilSettings are what an administrator edits about a council: how drivers reach its
+// licensing team, its decision time and its medical rule. (The payment key and fees are set
+// separately: the key is write-only and fees are history.)
+type CouncilSettings struct {
+	Phone                string
+	PublicEmail          string
+	WebURL               string
+	Address              string
+	OpeningHours         string
+	DecisionDays         int
+	MedicalIntervalYears int
+}
+
+// Settings returns the council's editable settings.
+func (c Council) Settings() CouncilSettings {
+	return CouncilSettings{Phone: c.Phone, PublicEmail: c.PublicEmail, WebURL: c.WebURL, Address: c.Address,
+		OpeningHours: c.OpeningHours, DecisionDays: c.DecisionDays, MedicalIntervalYears: c.MedicalIntervalYears}
+}
+
+// ContactText is how to reach the council's licensing team in one plain-text sentence, for
+// emails and messages: "Contact the licensing team at Watford Borough Council: phone 01923
+// 226400, email licensing@watford.gov.uk, web page https://… (Monday to Friday, 9am to 5pm)."
+// With nothing set it names the council only.
+func (c Council) ContactText() string {
+	var ways []string
+	if c.Phone != "" {
+		ways = append(ways, "phone "+c.Phone)
+	}
+	if c.PublicEmail != "" {
+		ways = append(ways, "email "+c.PublicEmail)
+	}
+	if c.WebURL != "" {
+		ways = append(ways, "web page "+c.WebURL)
+	}
+	if c.Address != "" {
+		ways = append(ways, "write to or visit "+c.Address)
+	}
+	out := "Contact the licensing team at " + c.Name
+	if len(ways) == 0 {
+		return out + "."
+	}
+	out += ": " + strings.Join(ways, ", ")
+	if c.OpeningHours != "" {
+		out += " (" + c.OpeningHours + ")"
+	}
+	return out + "."
 }

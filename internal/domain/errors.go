@@ -16,7 +16,7 @@ const (
 	CodeConflict     Code = "conflict"     // the state does not allow it (yet)
 	CodeRateLimited  Code = "rate_limited" // too many attempts; try later
 	CodeUnauthorised Code = "unauthorised" // sign in first
-	CodeUnavailable  Code = "unavailable"  // something the service relies on is not answering; try again
+	CodeUnavailable  Code = "unavailable"  // something the service depends on is away; try again soon
 	CodeInternal     Code = "internal"     // a bug or an outage; never shown in detail
 )
 
@@ -66,6 +66,15 @@ func ErrorReason(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Reason
+	}
+	return ""
+}
+
+// ErrorMessage returns the message of err that is safe to show, or "" when err is not an *Error.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
 	}
 	return ""
 }

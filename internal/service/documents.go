@@ -222,10 +222,12 @@ func (s *Service) ReviewDocument(ctx context.Context, a domain.Actor, id int64, 
 }
 
 // MedicalIntervalYears is how old a council allows a driver's last Group 2 medical to be before
-// a new certificate must come with the renewal.
-// TODO(council-settings): return Council.MedicalIntervalYears once the council settings branch
-// adds it; every caller already goes through here.
+// a new certificate must come with the renewal (the council's setting, 5 years unless an admin
+// changed it).
 func (s *Service) MedicalIntervalYears(councilID int64) int {
+	if c, err := s.store.CouncilByID(context.Background(), councilID); err == nil && c.MedicalIntervalYears > 0 {
+		return c.MedicalIntervalYears
+	}
 	return domain.DefaultMedicalIntervalYears
 }
 

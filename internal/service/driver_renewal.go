@@ -3,11 +3,9 @@ package service
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"strings"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
-	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // DriverHome is what a signed-in driver's task list is built from.
@@ -103,38 +101,49 @@ func (s *Service) CheckQuiz(ctx context.Context, driverID, leafletID int64, answ
 	return results, all, nil
 }
 
-// Acknowledge records the driver's confirmation that they read and understood leafletID.
-func (s *Service) Acknowledge(ctx context.Context, driverID, leafletID int64) (domain.Evidence, error) {
+// Acknowledge records the driver's confirmation that they read and understood leafletID. A
+// renewal whose fee was paid while a new leaflet version was published was held for this: it is
+// sent now, without paying again (sent reports that).
+func (s *Service) Acknowledge(ctx context.Context, driverID, leafletID int64) (ev domain.Evidence, sent bool, err error) {
 	driver, err := s.store.DriverByID(ctx, driverID)
 	if err != nil {
-		return domain.Evidence{}, err
+		return domain.Evidence{}, false, err
 	}
-	return s.store.AcknowledgeOnline(ctx, driver, leafletID, s.now())
+	ev, err = s.store.AcknowledgeOnline(ctx, driver, leafletID, s.now())
+	if err != nil {
+		return ev, false, err
+	}
+	r, err := s.store.OpenRenewal(ctx, driverID)
+	if err != nil || r.Status != domain.StatusDraft {
+		return ev, false, nil
+	}
+	fees, err := s.store.FeeStanding(ctx, r.ID)
+	if err != nil || !fees.Settled() || len(r.Answers.MissingSections()) > 0 {
+		return ev, false, nil
+	}
+	done, err := s.store.SubmitRenewal(ctx, driverID, s.now(), r.Reference, true, s.confirmationMessage(ctx, r))
+	if err != nil {
+		return ev, false, err
+	}
+	return ev, done.Status == domain.StatusSubmitted, nil
 }
 
 // Submit sends the driver's renewal, refusing unless every rule holds (see store.SubmitRenewal).
+// Where the council takes the fee online, sending happens when the payment succeeds
+// (PaymentReturned), and this refuses an unpaid renewal; otherwise the renewal is sent and the
+// licensing team takes the fee another way.
 func (s *Service) Submit(ctx context.Context, driverID int64) (domain.Renewal, error) {
-	driver, err := s.store.DriverByID(ctx, driverID)
+	r, err := s.store.OpenRenewal(ctx, driverID)
 	if err != nil {
 		return domain.Renewal{}, err
 	}
-	council, err := s.store.CouncilByID(ctx, driver.CouncilID)
-	if err != nil {
-		return domain.Renewal{}, domain.Internal(err)
+	ref := r.Reference
+	if ref == "" {
+		ref = NewReference()
+		r.Reference = ref
 	}
-	ref := NewReference()
-	email := driver.Email
-	if r, err := s.store.OpenRenewal(ctx, driverID); err == nil && r.Answers.Contact.Email != "" {
-		email = r.Answers.Contact.Email
-	}
-	msg := store.OutboxMessage{
-		To:      email,
-		Subject: "We have received your taxi driver licence renewal " + ref,
-		Body: fmt.Sprintf("Thank you. %s has received your application to renew your driver licence.\n\n"+
-			"Your reference is %s. Quote it if you contact the licensing team.\n\n"+
-			"You can check progress at %s/renew/status\n", council.Name, ref, s.opt.BaseURL),
-	}
-	return s.store.SubmitRenewal(ctx, driverID, s.now(), ref, msg)
+	online := s.onlinePayments(ctx, r.CouncilID)
+	return s.store.SubmitRenewal(ctx, driverID, s.now(), ref, online, s.confirmationMessage(ctx, r))
 }
 
 func (s *Service) draft(ctx context.Context, driverID int64) (domain.Renewal, error) {

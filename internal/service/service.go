@@ -35,6 +35,9 @@ type Options struct {
 	Scanner scan.Scanner
 	// TempDir is where uploads are spooled while they are checked; "" for the system's.
 	TempDir string
+	// Payments is the card payment provider (GOV.UK Pay, or its stand-in); nil when online
+	// payment is not configured, and then renewals are sent without paying online.
+	Payments PaymentProvider
 }
 
 // Service is the application's use cases.

@@ -362,8 +362,11 @@ func (s *Store) Approve(ctx context.Context, renewalID, staffID int64, now time.
 		if err != nil {
 			return err
 		}
-		// TODO(payments): Paid from the renewal's recorded payment once the payments branch lands.
-		if err := domain.CheckApprovable(r, domain.Approvability{Awareness: aw, Checks: dc, Documents: docs, Paid: true}); err != nil {
+		fees, err := feeStanding(tx, r.ID)
+		if err != nil {
+			return err
+		}
+		if err := domain.CheckApprovable(r, domain.Approvability{Awareness: aw, Checks: dc, Documents: docs, Paid: fees.Settled()}); err != nil {
 			return err
 		}
 		var d driverRow

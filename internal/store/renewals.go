@@ -72,7 +72,20 @@ func (s *Store) UpdateDraft(ctx context.Context, driverID int64, now time.Time, 
 		if r.Status != domain.StatusDraft {
 			return domain.NewError(domain.CodeConflict, "not_draft", "You have already sent this renewal, so its answers can no longer be changed.")
 		}
+		before := r.Answers
 		change(&r.Answers)
+		if !domain.WithoutPaymentChanges(before, r.Answers) {
+			fees, err := feeStanding(tx, r.ID)
+			if err != nil {
+				return err
+			}
+			if fees.Settled() {
+				return domain.NewError(domain.CodeConflict, "paid_locked", "You have paid the fee, so your answers can no longer be changed. Contact the licensing team if something is wrong.")
+			}
+			if _, ok := fees.InProgress(); ok {
+				return domain.NewError(domain.CodeConflict, "payment_in_progress", "You have a payment in progress. Finish or cancel it before you change your answers.")
+			}
+		}
 		b, err := json.Marshal(r.Answers)
 		if err != nil {
 			return err
@@ -91,9 +104,10 @@ func (s *Store) UpdateDraft(ctx context.Context, driverID int64, now time.Time, 
 
 // SubmitRenewal sends the driver's draft. Inside one transaction it re-reads the draft and the
 // driver's evidence and applies domain.CheckSubmittable, so no request can skip the awareness
-// step. Submitting an already-submitted renewal returns it unchanged: a double submit or a
-// retry produces one renewal.
-func (s *Store) SubmitRenewal(ctx context.Context, driverID int64, now time.Time, reference string, confirmation OutboxMessage) (domain.Renewal, error) {
+// step; with requirePayment (the council takes the fee online) it also refuses unless the fee is
+// paid. Submitting an already-submitted renewal returns it unchanged: a double submit or a retry
+// produces one renewal.
+func (s *Store) SubmitRenewal(ctx context.Context, driverID int64, now time.Time, reference string, requirePayment bool, confirmation OutboxMessage) (domain.Renewal, error) {
 	var out domain.Renewal
 	err := s.driverTransaction(ctx, driverID, func(tx *gorm.DB) error {
 		r, err := openRenewal(tx, driverID)
@@ -111,29 +125,46 @@ func (s *Store) SubmitRenewal(ctx context.Context, driverID int64, now time.Time
 		if err := domain.CheckSubmittable(r, aw); err != nil {
 			return err
 		}
-		res := tx.Model(&renewalRow{}).Where("id = ? AND status = ?", r.ID, domain.StatusDraft).Updates(map[string]any{
-			"status": string(domain.StatusSubmitted), "reference": reference, "submitted_at": now.UTC(),
-			"updated_at": now.UTC(), "ack_evidence_id": aw.Acknowledgement.ID,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return domain.NewError(domain.CodeConflict, "not_draft", "This renewal has already been sent.")
-		}
-		if err := addEvent(tx, domain.CaseEvent{At: now, ActorKind: domain.ActorDriver, ActorID: driverID, Kind: "submitted"}, r.ID); err != nil {
-			return err
-		}
-		if confirmation.To != "" {
-			if err := enqueue(tx, confirmation, now); err != nil {
+		if requirePayment {
+			fees, err := feeStanding(tx, r.ID)
+			if err != nil {
 				return err
 			}
+			if !fees.Settled() {
+				return domain.NewError(domain.CodeConflict, "payment_required", "Pay the fee to send your renewal.")
+			}
 		}
-		r.Status, r.Reference, r.SubmittedAt, r.AckEvidenceID = domain.StatusSubmitted, reference, now.UTC(), aw.Acknowledgement.ID
-		out = r
-		return nil
+		if r.Reference != "" {
+			reference = r.Reference
+		}
+		out, err = submitTx(tx, r, aw, now, reference, confirmation)
+		return err
 	})
 	return out, err
+}
+
+// submitTx sends draft r, which the caller has checked with domain.CheckSubmittable inside tx.
+func submitTx(tx *gorm.DB, r domain.Renewal, aw domain.Awareness, now time.Time, reference string, confirmation OutboxMessage) (domain.Renewal, error) {
+	res := tx.Model(&renewalRow{}).Where("id = ? AND status = ?", r.ID, domain.StatusDraft).Updates(map[string]any{
+		"status": string(domain.StatusSubmitted), "reference": reference, "submitted_at": now.UTC(),
+		"updated_at": now.UTC(), "ack_evidence_id": aw.Acknowledgement.ID,
+	})
+	if res.Error != nil {
+		return r, res.Error
+	}
+	if res.RowsAffected != 1 {
+		return r, domain.NewError(domain.CodeConflict, "not_draft", "This renewal has already been sent.")
+	}
+	if err := addEvent(tx, domain.CaseEvent{At: now, ActorKind: domain.ActorDriver, ActorID: r.DriverID, Kind: "submitted"}, r.ID); err != nil {
+		return r, err
+	}
+	if confirmation.To != "" {
+		if err := enqueue(tx, confirmation, now); err != nil {
+			return r, err
+		}
+	}
+	r.Status, r.Reference, r.SubmittedAt, r.AckEvidenceID = domain.StatusSubmitted, reference, now.UTC(), aw.Acknowledgement.ID
+	return r, nil
 }
 
 // LatestRenewal returns the driver's most recent renewal, open or decided.

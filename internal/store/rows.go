@@ -11,16 +11,45 @@ import (
 // Rows mirror the tables in db/migrations. They never leave this package.
 
 type councilRow struct {
-	ID           int64
-	Slug         string
-	Name         string
-	ContactEmail string
+	ID                   int64
+	Slug                 string
+	Name                 string
+	ContactEmail         string
+	Phone                string
+	PublicEmail          string
+	WebURL               string `gorm:"column:web_url"`
+	Address              string
+	OpeningHours         string
+	DecisionDays         int
+	MedicalIntervalYears int
+	PayAPIKeySealed      string `gorm:"column:pay_api_key_sealed"`
 }
 
 func (councilRow) TableName() string { return "councils" }
 
+// toDomain maps a council; the sealed payment key stays here, only whether it is set leaves.
 func (r councilRow) toDomain() domain.Council {
-	return domain.Council{ID: r.ID, Slug: r.Slug, Name: r.Name, ContactEmail: r.ContactEmail}
+	return domain.Council{ID: r.ID, Slug: r.Slug, Name: r.Name, ContactEmail: r.ContactEmail,
+		Phone: r.Phone, PublicEmail: r.PublicEmail, WebURL: r.WebURL, Address: r.Address,
+		OpeningHours: r.OpeningHours, DecisionDays: r.DecisionDays, MedicalIntervalYears: r.MedicalIntervalYears,
+		PaymentKeySet: r.PayAPIKeySealed != ""}
+}
+
+type feeRow struct {
+	ID          int64
+	CouncilID   int64
+	TermYears   int
+	AmountPence int64
+	AppliesFrom domain.Date
+	SetAt       time.Time
+	SetBy       string
+}
+
+func (feeRow) TableName() string { return "council_fees" }
+
+func (r feeRow) toDomain() domain.Fee {
+	return domain.Fee{ID: r.ID, CouncilID: r.CouncilID, TermYears: r.TermYears, AmountPence: r.AmountPence,
+		AppliesFrom: r.AppliesFrom, SetAt: r.SetAt.UTC(), SetBy: r.SetBy}
 }
 
 type driverRow struct {

@@ -438,7 +438,7 @@ func TestSubmitRenewalConcurrent(t *testing.T) {
 			defer wg.Done()
 			<-start
 			msg := store.OutboxMessage{To: d.Email, Subject: "Renewal received", Body: fmt.Sprintf("attempt %d", i)}
-			results[i], errs[i] = st.SubmitRenewal(ctx, d.ID, now.Add(2*time.Minute), fmt.Sprintf("REF-%02d", i), msg)
+			results[i], errs[i] = st.SubmitRenewal(ctx, d.ID, now.Add(2*time.Minute), fmt.Sprintf("REF-%02d", i), false, msg)
 		}()
 	}
 	close(start)
@@ -506,7 +506,7 @@ func TestSubmitRenewalRequiresAwareness(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err = st.SubmitRenewal(ctx, d.ID, now.Add(time.Minute), "REF-01",
+	_, err = st.SubmitRenewal(ctx, d.ID, now.Add(time.Minute), "REF-01", false,
 		store.OutboxMessage{To: d.Email, Subject: "Renewal received", Body: "x"})
 	if diff := cmp.Diff("awareness_required", reasonOf(t, err)); diff != "" {
 		t.Fatalf("SubmitRenewal without acknowledgement (-want +got):\n%s", diff)

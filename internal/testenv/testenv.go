@@ -7,6 +7,7 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"sync"
@@ -17,6 +18,8 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/config"
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/scan"
+	"github.com/herts-msp/taxi-renewals/internal/payment"
+	"github.com/herts-msp/taxi-renewals/internal/payment/paystub"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 	"github.com/herts-msp/taxi-renewals/internal/testdb"
@@ -52,6 +55,10 @@ type Env struct {
 	Config  config.Config
 	// Drivers by licence number.
 	Drivers map[string]domain.Driver
+	// Pay is the GOV.UK Pay stand-in the service talks to over real HTTP, at PayURL. No
+	// council has an account on it until EnableOnlinePayment gives it one.
+	Pay    *paystub.Server
+	PayURL string
 
 	log   *slog.Logger
 	clamd string
@@ -99,6 +106,10 @@ func New(t testing.TB, opts Options) *Env {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	env := &Env{Store: st, Clock: clock, Config: cfg, Drivers: map[string]domain.Driver{}, log: log, clamd: opts.ClamdAddr}
+	env.Pay = paystub.New(paystub.Options{Clock: clock.Now})
+	payServer := httptest.NewServer(env.Pay.Handler())
+	t.Cleanup(payServer.Close)
+	env.PayURL = payServer.URL
 	env.Service = env.newService(st)
 	if !opts.NoLeaflet {
 		env.PublishLeaflet(t, "1.0", false)
@@ -111,7 +122,8 @@ func New(t testing.TB, opts Options) *Env {
 func (e *Env) newService(st *store.Store) *service.Service {
 	loc, _ := time.LoadLocation("Europe/London")
 	opt := service.Options{Clock: e.Clock.Now, SecretKey: []byte(e.Config.SecretKey), DueWindowDays: 90,
-		BaseURL: e.Config.BaseURL, Location: loc, Logger: e.log}
+		BaseURL: e.Config.BaseURL, Location: loc, Logger: e.log,
+		Payments: payment.NewClient(e.PayURL, &http.Client{Timeout: 5 * time.Second})}
 	if e.clamd != "" {
 		c := scan.NewClamd(e.clamd)
 		c.DialTimeout, c.Timeout = time.Second, 2*time.Second
@@ -151,6 +163,18 @@ func (e *Env) SecondInstance(t testing.TB) *Instance {
 	svc := e.newService(st)
 	_, hs := e.startWeb(t, svc, st)
 	return &Instance{Store: st, Service: svc, Server: hs}
+}
+
+// PaymentKey is the test API key of a council's account on the payment stand-in.
+func PaymentKey(councilSlug string) string { return "test-" + councilSlug + "-pay-api-key" }
+
+// EnableOnlinePayment gives a council an account on the payment stand-in, so its drivers pay
+// the fee online before their renewal is sent.
+func (e *Env) EnableOnlinePayment(t testing.TB, councilSlug string) {
+	t.Helper()
+	if err := e.Service.SetCouncilPaymentKey(context.Background(), service.SystemActor("test"), councilSlug, PaymentKey(councilSlug)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // PublishLeaflet publishes the shipped driver leaflet under a version label.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/leaflet"
+	"github.com/herts-msp/taxi-renewals/internal/service"
 )
 
 // leafletPage shows the leaflet in full; serving it records the issue.
@@ -139,8 +140,12 @@ func (s *Server) acknowledge(c echo.Context) error {
 		fe.Add("understood", "Confirm that you have read and understood the leaflet")
 		return s.render(c, http.StatusUnprocessableEntity, "confirm", confirmView{LeafletID: cur.ID, Version: cur.Version, Title: cur.Title, SHA256: cur.ContentSHA256, Errors: fe})
 	}
-	if _, err := s.svc.Acknowledge(ctx, driverID(c), leafletID); err != nil {
+	_, sent, err := s.svc.Acknowledge(ctx, driverID(c), leafletID)
+	if err != nil {
 		return err
+	}
+	if sent { // the fee was paid before a new leaflet version came out: now it is sent
+		return redirect(c, "/renew/confirmation")
 	}
 	return redirect(c, "/renew")
 }
@@ -152,6 +157,7 @@ type summaryRow struct {
 }
 
 type checkAnswersView struct {
+	Checkout  service.Checkout
 	Sections  []summarySection
 	Awareness domain.Awareness
 	LeafletOK bool
@@ -249,6 +255,22 @@ func checkAnswersData(a domain.Answers, aw domain.Awareness) checkAnswersView {
 	}
 }
 
+// checkAnswersView is check your answers for the signed-in driver's draft, with the fee and
+// where its payment stands.
+func (s *Server) checkAnswersView(c echo.Context) (checkAnswersView, error) {
+	h, err := s.home(c)
+	if err != nil {
+		return checkAnswersView{}, err
+	}
+	v := checkAnswersData(h.Renewal.Answers, h.Awareness)
+	if h.Renewal.Status == domain.StatusDraft {
+		if v.Checkout, err = s.svc.Checkout(c.Request().Context(), driverID(c)); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
 func (s *Server) checkAnswersPage(c echo.Context) error {
 	h, err := s.home(c)
 	if err != nil {
@@ -257,7 +279,11 @@ func (s *Server) checkAnswersPage(c echo.Context) error {
 	if h.Renewal.Status != domain.StatusDraft {
 		return redirect(c, "/renew/status")
 	}
-	return s.render(c, http.StatusOK, "check-answers", checkAnswersData(h.Renewal.Answers, h.Awareness))
+	v, err := s.checkAnswersView(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "check-answers", v)
 }
 
 func (s *Server) submit(c echo.Context) error {
@@ -268,14 +294,12 @@ func (s *Server) submit(c echo.Context) error {
 		if !ok {
 			return err
 		}
-		h, herr := s.home(c)
-		if herr != nil {
-			return herr
+		v, verr := s.checkAnswersView(c)
+		if verr != nil {
+			return verr
 		}
-		v := checkAnswersData(h.Renewal.Answers, h.Awareness)
 		v.Errors = fe
-		status := refusalStatus(err)
-		return s.render(c, status, "check-answers", v)
+		return s.render(c, refusalStatus(err), "check-answers", v)
 	}
 	return redirect(c, "/renew/confirmation")
 }

@@ -22,6 +22,9 @@ type taskView struct {
 	CanSubmit  bool
 	Submitted  bool
 	NewLeaflet bool // a version needing re-acknowledgement replaced the one they acknowledged
+	// Paid is set when the fee is paid but the renewal is not sent yet: held until the driver
+	// finishes what is left (a new leaflet version to read and confirm).
+	Paid bool
 }
 
 type taskRow struct {
@@ -70,7 +73,12 @@ func (s *Server) taskList(c echo.Context) error {
 		aware.Status, aware.Tag = "Not yet started", "blue"
 	}
 	tasks = append(tasks, aware)
+	co, err := s.svc.Checkout(c.Request().Context(), driverID(c))
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "tasks", taskView{
+		Paid: co.Standing.Settled(),
 		Name: h.Driver.FullName(), Council: h.Council.Name, Expiry: h.Driver.LicenceExpiry, Renewal: h.Renewal, Tasks: tasks,
 		CanSubmit:  len(a.MissingSections()) == 0 && h.Awareness.Status == domain.AwarenessAcknowledged,
 		NewLeaflet: h.Awareness.Status == domain.AwarenessOutdated,

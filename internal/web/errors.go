@@ -38,7 +38,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	page := errorPage{Status: http.StatusInternalServerError, Title: "Sorry, there is a problem with the service",
-		Message: "Try again later. Your answers have been saved.", Next: "/", NextText: "Go to the start page"}
+		Message: "Try again later.", Next: "/", NextText: "Go to the start page"}
 	var he *echo.HTTPError
 	var de *domain.Error
 	switch {
@@ -51,6 +51,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 			}
 			_ = redirect(c, to)
 			return
+		}
+		if de.Code == domain.CodeUnavailable {
+			c.Response().Header().Set("Retry-After", "60")
 		}
 		if de.Code != domain.CodeInternal {
 			page.Title, page.Message = titleFor(page.Status), de.Message

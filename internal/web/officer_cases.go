@@ -190,6 +190,10 @@ type caseForm struct {
 	Reason      string
 	NR3S        dateField
 	Term        string
+	// The fee forms (officer_payments.go).
+	PayMethod, PayAmount, PayReceipt string
+	WaiveReason                      string
+	RefundAmount, RefundReason       string
 }
 
 type checkView struct {
@@ -256,6 +260,7 @@ type caseView struct {
 	Errors       *fieldErrors
 	Today        domain.Date
 	Notice       string
+	Fee          feeView
 }
 
 var eventText = map[string]string{
@@ -264,6 +269,7 @@ var eventText = map[string]string{
 	"evidence_recorded": "Awareness evidence recorded", "evidence_voided": "Awareness evidence voided",
 	"paper_started": "Paper renewal recorded", "nr3s_recorded": "Refusal recorded on NR3S", "withdrawn": "Withdrawn",
 	"document_reviewed": "Document reviewed", "document_uploaded": "Document uploaded",
+	"paid": "Fee paid online", "fee_recorded": "Fee recorded", "refund_recorded": "Refund recorded",
 }
 
 var kindText = map[domain.EvidenceKind]string{domain.KindIssue: "Issued", domain.KindAcknowledgement: "Acknowledged", domain.KindVoid: "Void"}
@@ -358,6 +364,11 @@ func (s *Server) caseData(c echo.Context, id int64) (caseView, error) {
 		v.Versions = append(v.Versions, versionOption{ID: ver.ID, Label: ver.Version + ": " + ver.Title, Current: i == len(cd.Versions)-1})
 	}
 	v.Form.Term = strconv.Itoa(r.Answers.Licence.TermYears)
+	fees, err := s.svc.CaseFees(c.Request().Context(), a, id)
+	if err != nil {
+		return v, err
+	}
+	v.Fee = s.feeView(fees, r.Status)
 	return v, nil
 }
 
@@ -379,6 +390,7 @@ var noticeText = map[string]string{
 	"approved": "Renewal approved. The driver has been emailed.", "refused": "Renewal refused. The driver has been emailed.",
 	"nr3s": "NR3S date recorded.", "evidence": "Evidence recorded.", "void": "Evidence record voided.",
 	"document-accepted": "Document accepted.", "document-rejected": "Document rejected. The driver will see why when they sign in.",
+	"payment": "Payment recorded.", "waived": "Fee waived.", "refunded": "Refund recorded.",
 }
 
 // caseAction runs an officer's action on a case: a refusal re-renders the case page with the

@@ -95,11 +95,13 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	s.route(http.MethodGet, "/healthz", accessPublic, s.healthz)
 	s.route(http.MethodGet, "/readyz", accessPublic, s.readyz)
 	s.driverRoutes()
+	s.paymentRoutes()
 	s.staffAuthRoutes()
 	s.adminRoutes()
 	s.registerRoutes()
 	s.caseRoutes()
 	s.documentRoutes()
+	s.officerPaymentRoutes()
 	s.reportRoutes()
 	return s, nil
 }

@@ -308,11 +308,13 @@ func (s *Server) staffHome(c echo.Context) error {
 			{"/staff/renewals", "Renewals", "Work " + acct.CouncilName + "'s renewal queue, record checks and decide renewals"},
 			{"/staff/due", "Due for renewal", "Drivers whose licence expires soon, and whether they have acknowledged the leaflet"},
 			{"/staff/register", "Register of licensed drivers", "Load the council's register from a CSV file"},
+			{"/staff/payments", "Payments export", "Fees paid and refunded in a period, to reconcile with GOV.UK Pay"},
 		}
 	case domain.RoleAnalyst:
 		v.ReadOnly = true
 		v.Links = []staffLink{
 			{"/staff/renewals", "Renewals", "Every council's renewals and their awareness evidence, read only"},
+			{"/staff/payments", "Payments export", "Each council's fees paid and refunded in a period"},
 		}
 	case domain.RoleAdmin:
 		v.AdministratorLinks = true
