@@ -1017,7 +1017,9 @@ killing:
 			at, done := finishedByServer[rec.ID]
 			switch {
 			case !done:
-				byReconciler++
+				if dp.status == string(domain.PaymentSuccess) {
+					byReconciler++
+				}
 			case cp.returned && !at.Before(cp.firstReturnAt):
 				byReturn++
 			default:
