@@ -1231,7 +1231,7 @@ killing:
 		len(acked), len(submitted), count(`SELECT COUNT(*) FROM evidence`), integrity, strings.TrimSpace(auditOut))
 	t.Logf("client errors (expected while the server is down): %s; 5xx and other failures: %d",
 		strings.Join(errKinds, ", "), len(tally.failures))
-	t.Logf("payments: %d created at the provider, %d taken (%d came back at once, %d came back after a kill and restart, %d tabs closed), "+
+	t.Logf("payments: %d created at the provider, %d taken (%d came back with no kill in between, %d came back after a kill and restart, %d tabs closed), "+
 		"%d declined or cancelled, %d left open by their driver, %d never recorded by the killed server, %d stuck being set up (409 to the driver), %d returns made after the load",
 		len(stubPayments), taken, takenReturned, takenLate, takenClosed, unpaid, stillOpen, neverAttached, tally.payStuck.Load(), endReturns)
 	t.Logf("payments taken: a kill landed between payment and return for %d (%d came back, %d tabs closed); finished by the driver's return %d, "+
