@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,9 @@ import (
 	_ "github.com/mattn/go-sqlite3" // read the server's database file directly
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/payment"
+	"github.com/herts-msp/taxi-renewals/internal/payment/paystub"
+	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
@@ -36,6 +40,13 @@ import (
 // process, which is killed with SIGKILL several times and restarted on the same port and
 // database. Afterwards every request that was answered with success must be in the database,
 // and nothing may be half-written.
+//
+// Six of the ten councils take the fee online, through the GOV.UK Pay stand-in running in this
+// test process (so it outlives every kill of the server). Their drivers pay, and then come back
+// at once, never come back (the tab closed), or come back only after the next kill and restart;
+// some decline or cancel instead. After the load the server is stopped and its payment
+// reconciler is run here against the same database (a fake clock stepping past every backoff),
+// and then DESIGN rule 8 is checked for every payment the stand-in reports as taken.
 const (
 	crashClients      = 32
 	crashDriversPer   = 32 // drivers per client: more than can be finished in crashLoadFor, so the load lasts
@@ -48,6 +59,39 @@ const (
 var councilSlugs = []string{"broxbourne", "dacorum", "east-hertfordshire", "hertsmere", "north-hertfordshire",
 	"st-albans", "stevenage", "three-rivers", "watford", "welwyn-hatfield"}
 
+// crashPayCouncils is how many councils (the first of councilSlugs) take the fee online.
+const crashPayCouncils = 6
+
+// crashPayKey is a council's API key on the payment stand-in.
+func crashPayKey(slug string) string { return "crash-" + slug + "-pay-api-key" }
+
+// payMode is what a driver of a council taking the fee online does on the provider's page.
+type payMode int
+
+const (
+	payNone       payMode = iota // the council does not take the fee online: "Accept and send"
+	payReturn                    // pays, and comes back at once
+	payClosed                    // pays, and never comes back (the tab closed)
+	payLate                      // pays, and comes back only after the next kill and restart
+	payDecline                   // the card is declined; comes back at once
+	payCancelLate                // cancels, and comes back only after the next kill and restart
+)
+
+// payModes is the round the drivers of a council taking the fee online are given, in turn.
+var payModes = []payMode{payReturn, payLate, payClosed, payLate, payDecline, payReturn, payClosed, payLate, payCancelLate}
+
+func (m payMode) outcome() string {
+	switch m {
+	case payDecline:
+		return paystub.OutcomeDecline
+	case payCancelLate:
+		return paystub.OutcomeCancel
+	}
+	return paystub.OutcomePay
+}
+
+func (m payMode) late() bool { return m == payLate || m == payCancelLate }
+
 // crashServer is the server process, restarted after each kill on the same address and database.
 type crashServer struct {
 	t      *testing.T
@@ -55,8 +99,12 @@ type crashServer struct {
 	dbPath string
 	addr   string
 	log    *syncBuffer // every run's output, for failure messages
+	env    []string    // added to the environment of every run
 	cmd    *exec.Cmd
 	starts int
+	// kills counts the kills so far; a client reads it to tell whether the server was killed
+	// between two moments. It goes up once the killed process is gone.
+	kills atomic.Int64
 }
 
 func (s *crashServer) start() {
@@ -65,6 +113,7 @@ func (s *crashServer) start() {
 	fmt.Fprintf(s.log, "\n===== start %d =====\n", s.starts)
 	cmd := exec.Command(s.bin, "serve", "--addr", s.addr, "--database", s.dbPath, "--secret-key", crashSecretKey,
 		"--trusted-proxies", "127.0.0.1/32", "--request-timeout", "10s")
+	cmd.Env = append(os.Environ(), s.env...)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start server: %v", err)
@@ -82,6 +131,7 @@ func (s *crashServer) kill() {
 		s.t.Fatalf("kill: %v", err)
 	}
 	_ = s.cmd.Wait() // "signal: killed"
+	s.kills.Add(1)
 	fmt.Fprintf(s.log, "\n===== killed =====\n")
 }
 
@@ -137,6 +187,25 @@ type crashTally struct {
 	requests    atomic.Int64
 	restarts    atomic.Int64 // journeys restarted after a connection error
 	driversDone atomic.Int64
+
+	payments   map[string]*crashPayment // provider payment id -> what its driver did
+	endReturns []*crashPayment          // returns still to make once the load is over
+	declined   map[string]string        // licence -> payment id, "Payment not taken" shown after the return
+	// payStuck counts POST /renew/pay answered "being set up in another window": the server was
+	// killed between recording the payment and the provider's answer.
+	payStuck atomic.Int64
+}
+
+// crashPayment is one payment taken (or not) at the provider by a driver of the crash test.
+type crashPayment struct {
+	id, licence, council string
+	mode                 payMode
+	returnPath           string
+	j                    *crashJourney
+	completedGen         int64     // the server's kill count once the provider had the outcome
+	returned             bool      // the return answered with its redirect
+	returnGen            int64     // the kill count when that answered return was sent
+	firstReturnAt        time.Time // the first try at the return (its answer may have been lost)
 }
 
 func (ct *crashTally) fail(format string, args ...any) {
@@ -177,6 +246,7 @@ var errLoadOver = errors.New("load period over")
 // crashDriver is one driver on the register, with their own browser and client address.
 type crashDriver struct {
 	council, licence, email, ip string
+	pay                         payMode
 }
 
 type crashPage struct {
@@ -278,6 +348,9 @@ type crashJourney struct {
 	codes    *testdb.DB
 	quiz     url.Values
 	signedIn bool // the browser holds a driver session the server confirmed with a 303
+	srv      *crashServer
+	stub     *paystub.Server
+	stubURL  string
 }
 
 // expect checks an answer, turning connection errors into errRestart and anything
@@ -424,6 +497,9 @@ func (j *crashJourney) run(ctx context.Context) (bool, error) {
 	j.tally.mu.Lock()
 	j.tally.acks[j.d.licence] = true
 	j.tally.mu.Unlock()
+	if j.d.pay != payNone {
+		return j.payAndSend(ctx)
+	}
 	if err := j.expectGet(ctx, "/renew/check-answers", http.StatusOK, ""); err != nil {
 		return false, err
 	}
@@ -434,7 +510,13 @@ func (j *crashJourney) run(ctx context.Context) (bool, error) {
 	j.tally.mu.Lock()
 	j.tally.submits[j.d.licence] = true
 	j.tally.mu.Unlock()
-	p, err = j.b.do(ctx, http.MethodGet, "/renew/confirmation", nil)
+	j.readConfirmation(ctx)
+	return true, nil
+}
+
+// readConfirmation notes the reference the confirmation page shows.
+func (j *crashJourney) readConfirmation(ctx context.Context) {
+	p, err := j.b.do(ctx, http.MethodGet, "/renew/confirmation", nil)
 	if err == nil && p.status == http.StatusOK {
 		if ref := crashReference.FindString(p.body); ref != "" {
 			j.tally.mu.Lock()
@@ -446,7 +528,133 @@ func (j *crashJourney) run(ctx context.Context) (bool, error) {
 	} else {
 		j.tally.fail("%s GET /renew/confirmation: %d", j.d.licence, p.status)
 	}
+}
+
+var crashAmount = regexp.MustCompile(`name="amount_pence" value="(\d+)"`)
+
+// payAndSend is "Pay £N and send": to the provider, the outcome set there as if the driver had
+// pressed its button, then back (or not) as the driver's mode says. Once the provider has the
+// outcome the journey never starts again: only the return is retried.
+func (j *crashJourney) payAndSend(ctx context.Context) (bool, error) {
+	p, err := j.b.do(ctx, http.MethodGet, "/renew/check-answers", nil)
+	if err := j.expect(p, err, "GET /renew/check-answers", http.StatusOK, ""); err != nil {
+		return false, err
+	}
+	m := crashAmount.FindStringSubmatch(p.body)
+	if m == nil {
+		j.tally.fail("%s: check your answers offers no payment: %s", j.d.licence, excerpt(p.body))
+		return false, errStop
+	}
+	p, err = j.b.do(ctx, http.MethodPost, "/renew/pay", url.Values{"amount_pence": {m[1]}})
+	if err == nil && p.status == http.StatusConflict && strings.Contains(p.body, "being set up in another window") {
+		// The server died between recording the payment and the provider's answer; the
+		// reconciler closes that one after 2 minutes, longer than the load lasts.
+		j.tally.payStuck.Add(1)
+		return false, errStop
+	}
+	if err := j.expect(p, err, "POST /renew/pay", http.StatusSeeOther, ""); err != nil {
+		return false, err
+	}
+	id, ok := strings.CutPrefix(p.location, j.stubURL+"/pay/")
+	if !ok {
+		j.tally.fail("%s POST /renew/pay: sent to %q, not the provider's pay page", j.d.licence, p.location)
+		return false, errStop
+	}
+	rec, ok := j.stub.Payment(id)
+	if !ok {
+		j.tally.fail("%s POST /renew/pay: sent to %s, which the provider does not know", j.d.licence, id)
+		return false, errStop
+	}
+	ret, err := url.Parse(rec.ReturnURL)
+	if err != nil {
+		j.tally.fail("%s: provider payment %s has return URL %q: %v", j.d.licence, id, rec.ReturnURL, err)
+		return false, errStop
+	}
+	if err := j.stub.Complete(id, j.d.pay.outcome()); err != nil {
+		j.tally.fail("%s: completing provider payment %s: %v", j.d.licence, id, err)
+		return false, errStop
+	}
+	cp := &crashPayment{id: id, licence: j.d.licence, council: j.d.council, mode: j.d.pay, returnPath: ret.RequestURI(),
+		j: j, completedGen: j.srv.kills.Load()}
+	j.tally.mu.Lock()
+	j.tally.payments[id] = cp
+	j.tally.mu.Unlock()
+	switch {
+	case j.d.pay == payClosed:
+		return true, nil
+	case j.d.pay.late():
+		for j.srv.kills.Load() == cp.completedGen && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if ctx.Err() == nil {
+			waitReady(j.b.base, time.Now().Add(15*time.Second))
+		}
+	}
+	if !j.comeBack(ctx, cp) {
+		j.tally.mu.Lock()
+		j.tally.endReturns = append(j.tally.endReturns, cp)
+		j.tally.mu.Unlock()
+	}
 	return true, nil
+}
+
+// comeBack follows the provider's return URL with the driver's browser, retrying while the
+// server is down. It is false when ctx ended first, so the return is still to be made.
+func (j *crashJourney) comeBack(ctx context.Context, cp *crashPayment) bool {
+	paid := cp.mode.outcome() == paystub.OutcomePay
+	want := "/renew/check-answers"
+	if paid {
+		want = "/renew/confirmation"
+	}
+	for attempt := 0; attempt < 30; attempt++ {
+		if ctx.Err() != nil {
+			return false
+		}
+		gen := j.srv.kills.Load()
+		j.tally.mu.Lock()
+		if cp.firstReturnAt.IsZero() {
+			cp.firstReturnAt = time.Now()
+		}
+		j.tally.mu.Unlock()
+		p, err := j.b.do(ctx, http.MethodGet, cp.returnPath, nil)
+		if err != nil {
+			j.tally.connError(err)
+			if ctx.Err() != nil {
+				return false
+			}
+			j.tally.restarts.Add(1)
+			waitReady(j.b.base, time.Now().Add(15*time.Second))
+			continue
+		}
+		if p.status != http.StatusSeeOther || p.location != want {
+			j.tally.fail("%s return from payment %s (%s): got %d %s, want 303 %s: %s", j.d.licence, cp.id, cp.mode.outcome(), p.status, p.location, want, excerpt(p.body))
+			return true
+		}
+		j.tally.mu.Lock()
+		cp.returned, cp.returnGen = true, gen
+		if paid {
+			j.tally.submits[j.d.licence] = true
+		}
+		j.tally.mu.Unlock()
+		if paid {
+			j.readConfirmation(ctx)
+			return true
+		}
+		p, err = j.b.do(ctx, http.MethodGet, "/renew/check-answers", nil)
+		switch {
+		case err != nil:
+			j.tally.connError(err)
+		case p.status != http.StatusOK || !strings.Contains(p.body, "Payment not taken"):
+			j.tally.fail("%s GET /renew/check-answers after payment %s (%s): %d without \"Payment not taken\": %s", j.d.licence, cp.id, cp.mode.outcome(), p.status, excerpt(p.body))
+		default:
+			j.tally.mu.Lock()
+			j.tally.declined[j.d.licence] = cp.id
+			j.tally.mu.Unlock()
+		}
+		return true
+	}
+	j.tally.fail("%s: gave up returning from payment %s after 30 tries", j.d.licence, cp.id)
+	return true
 }
 
 func TestCrashSafetyUnderSIGKILL(t *testing.T) {
@@ -489,8 +697,12 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 		perCouncil[slug] = append(perCouncil[slug], domain.Driver{LicenceNumber: lic, GivenNames: "Crash", FamilyName: "Test",
 			DateOfBirth: domain.Date{Year: 1980, Month: 3, Day: 27}, Email: email,
 			LicenceStart: exp.AddYears(-3), LicenceExpiry: exp, Status: "active"})
-		drivers = append(drivers, crashDriver{council: slug, licence: lic, email: email,
-			ip: fmt.Sprintf("198.%d.%d.%d", 18+i/62500, i/250%250, 1+i%250)})
+		d := crashDriver{council: slug, licence: lic, email: email,
+			ip: fmt.Sprintf("198.%d.%d.%d", 18+i/62500, i/250%250, 1+i%250)}
+		if i%len(councilSlugs) < crashPayCouncils {
+			d.pay = payModes[i/len(councilSlugs)%len(payModes)]
+		}
+		drivers = append(drivers, d)
 	}
 	for _, slug := range councilSlugs {
 		var b bytes.Buffer
@@ -505,11 +717,29 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	}
 	cli("leaflet", "publish", "--file", filepath.Join("..", "..", "db", "leaflets", "driver-v1.md"), "--version", "1.0")
 
-	// The right answers, from the leaflet as published.
+	// The GOV.UK Pay stand-in runs here, so it survives every kill of the server, and the
+	// councils that take the fee online get their accounts' API keys (sealed with the server's
+	// secret key, as `serve` will open them).
+	stub := paystub.New(paystub.Options{})
+	stubServer, stubURL, err := stub.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stubServer.Close()
 	st, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys := service.New(st, service.Options{SecretKey: []byte(crashSecretKey)})
+	payCouncils := map[string]bool{}
+	for _, slug := range councilSlugs[:crashPayCouncils] {
+		if err := keys.SetCouncilPaymentKey(ctx, service.SystemActor("cli:crash-test"), slug, crashPayKey(slug)); err != nil {
+			t.Fatal(err)
+		}
+		payCouncils[slug] = true
+	}
+
+	// The right answers, from the leaflet as published.
 	leafletV, err := st.CurrentLeaflet(ctx, domain.AudienceDriver)
 	st.Close()
 	if err != nil {
@@ -525,7 +755,8 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	codes := testdb.Raw(t, dbPath)
 	codes.SetMaxOpenConns(4)
 
-	srv := &crashServer{t: t, bin: bin, dbPath: dbPath, addr: freeAddr(t), log: &syncBuffer{}}
+	srv := &crashServer{t: t, bin: bin, dbPath: dbPath, addr: freeAddr(t), log: &syncBuffer{},
+		env: []string{"RENEWALS_PAY_BASE_URL=" + stubURL}}
 	srv.start()
 	base := "http://" + srv.addr
 	serverRunning := true
@@ -536,7 +767,8 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 		}
 	}()
 
-	tally := &crashTally{acks: map[string]bool{}, submits: map[string]bool{}, references: map[string]string{}, connErrors: map[string]int{}}
+	tally := &crashTally{acks: map[string]bool{}, submits: map[string]bool{}, references: map[string]string{}, connErrors: map[string]int{},
+		payments: map[string]*crashPayment{}, declined: map[string]string{}}
 	loadCtx, stopLoad := context.WithTimeout(ctx, crashLoadFor)
 	defer stopLoad()
 	queue := make(chan crashDriver, len(drivers))
@@ -553,7 +785,8 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 				if loadCtx.Err() != nil {
 					return
 				}
-				j := &crashJourney{d: d, b: newCrashBrowser(base, d.ip, tally), tally: tally, codes: codes, quiz: quiz}
+				j := &crashJourney{d: d, b: newCrashBrowser(base, d.ip, tally), tally: tally, codes: codes, quiz: quiz,
+					srv: srv, stub: stub, stubURL: stubURL}
 				for attempt := 0; attempt < 30 && loadCtx.Err() == nil; attempt++ {
 					done, err := j.run(loadCtx)
 					if done {
@@ -598,6 +831,22 @@ killing:
 	<-allDone
 	loadTime := time.Since(testStart) - built
 
+	// The drivers still to come back from the provider (their load ended first) do so now,
+	// against the server as it is after the last restart.
+	var late sync.WaitGroup
+	endReturns := len(tally.endReturns)
+	for _, cp := range tally.endReturns {
+		late.Add(1)
+		go func() {
+			defer late.Done()
+			if !cp.j.comeBack(ctx, cp) {
+				tally.fail("%s: no return from payment %s before the test's time ran out", cp.licence, cp.id)
+			}
+		}()
+	}
+	late.Wait()
+	finalKills := srv.kills.Load()
+
 	if err := srv.stop(); err != nil {
 		t.Errorf("server did not stop cleanly after SIGTERM: %v\n%s", err, tail(srv.log.String()))
 	}
@@ -632,6 +881,197 @@ killing:
 			t.Fatalf("%s: %v", q, err)
 		}
 		return n
+	}
+
+	// ----- payments: the reconciler, as serve runs it, on the database the kills left
+	st, err = store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stubPayments := stub.Payments()
+	// Which taken payments the server had finished itself, and when, before the reconciler here.
+	finishedByServer := map[string]time.Time{}
+	for _, rec := range stubPayments {
+		if rec.Status != payment.StatusSuccess {
+			continue
+		}
+		ids := query(`SELECT id FROM payments WHERE provider_id = ?`, rec.ID)
+		if len(ids) != 1 {
+			continue // reported below
+		}
+		id, _ := strconv.ParseInt(ids[0], 10, 64)
+		p, err := st.PaymentByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status == domain.PaymentSuccess {
+			finishedByServer[rec.ID] = p.FinishedAt
+		}
+	}
+	leftCreating := count(`SELECT COUNT(*) FROM payments WHERE status = 'creating'`)
+	openBefore := count(`SELECT COUNT(*) FROM payments WHERE method = 'online' AND finished_at IS NULL`)
+	// The server polls a payment 30 s after it was created, then after 60 s, 120 s... up to an
+	// hour, and closes one stuck being set up after 2 minutes: a fake clock steps past each
+	// backoff in turn, and each step runs the reconciler until nothing more is due.
+	clock := time.Now()
+	recon := service.New(st, service.Options{Clock: func() time.Time { return clock }, SecretKey: []byte(crashSecretKey),
+		BaseURL: base, Payments: payment.NewClient(stubURL, nil)})
+	reconCalls, reconChecks := 0, 0
+	for step := range 9 {
+		clock = clock.Add(domain.PaymentBackoff(step) + time.Second)
+		for {
+			n, err := recon.ReconcilePayments(ctx)
+			reconCalls++
+			if err != nil {
+				t.Fatalf("reconcile payments: %v", err)
+			}
+			reconChecks += n
+			if n == 0 || reconCalls > 500 {
+				break
+			}
+		}
+	}
+
+	// DESIGN rule 8, for every payment the provider holds.
+	type dbPayment struct {
+		renewalID                                 int64
+		status, council, renewalStatus, reference string
+		answers                                   string
+		amount                                    int64
+		refunds                                   int
+	}
+	dbPayments := map[string]dbPayment{}
+	prows, err := db.QueryContext(ctx, `SELECT p.provider_id, p.renewal_id, p.status, c.slug, r.status, COALESCE(r.reference, ''), r.answers_json,
+			p.amount_pence, (SELECT COUNT(*) FROM refunds f WHERE f.payment_id = p.id)
+		FROM payments p JOIN renewals r ON r.id = p.renewal_id JOIN councils c ON c.id = p.council_id
+		WHERE p.method = 'online' AND p.provider_id IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for prows.Next() {
+		var id string
+		var dp dbPayment
+		if err := prows.Scan(&id, &dp.renewalID, &dp.status, &dp.council, &dp.renewalStatus, &dp.reference, &dp.answers, &dp.amount, &dp.refunds); err != nil {
+			t.Fatal(err)
+		}
+		dbPayments[id] = dp
+	}
+	if err := prows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	prows.Close()
+	var violations []string
+	violation := func(format string, args ...any) { violations = append(violations, fmt.Sprintf(format, args...)) }
+	paidRenewals := map[int64]bool{} // renewals with a payment the provider reports as taken
+	var taken, takenReturned, takenClosed, takenLate, unpaid, stillOpen, neverAttached int
+	var killedBetween, killedBetweenReturned, byReturn, byServer, byReconciler int
+	for _, rec := range stubPayments {
+		dp, ok := dbPayments[rec.ID]
+		if !ok {
+			// Created at the provider, but the server was killed before it recorded the id: the
+			// driver never saw its pay page, so no money can have been taken.
+			if rec.Status == payment.StatusSuccess {
+				violation("provider payment %s was taken but the service has no record of it", rec.ID)
+			}
+			neverAttached++
+			continue
+		}
+		if rec.Account != paystub.AccountLabel(crashPayKey(dp.council)) {
+			violation("provider payment %s is in another account than %s's", rec.ID, dp.council)
+		}
+		if rec.Amount != dp.amount || rec.Reference != dp.reference {
+			violation("provider payment %s is %d for %q; the service has %d for %q", rec.ID, rec.Amount, rec.Reference, dp.amount, dp.reference)
+		}
+		cp := tally.payments[rec.ID]
+		if cp != nil && (cp.mode.outcome() == paystub.OutcomePay) != (rec.Status == payment.StatusSuccess) {
+			violation("provider payment %s: the driver chose %s, the provider says %s", rec.ID, cp.mode.outcome(), rec.Status)
+		}
+		switch {
+		case rec.Status == payment.StatusSuccess:
+			taken++
+			paidRenewals[dp.renewalID] = true
+			if dp.status != string(domain.PaymentSuccess) {
+				violation("provider payment %s was taken; the service records it as %s", rec.ID, dp.status)
+			}
+			if dp.renewalStatus == string(domain.StatusDraft) && dp.refunds == 0 {
+				violation("provider payment %s was taken, but renewal %s is still a draft and no refund is recorded", rec.ID, dp.reference)
+			}
+			if cp == nil {
+				continue
+			}
+			switch {
+			case cp.mode == payClosed:
+				takenClosed++
+			case cp.returnGen > cp.completedGen:
+				takenLate++
+			default:
+				takenReturned++
+			}
+			if (cp.returned && cp.returnGen > cp.completedGen) || (!cp.returned && finalKills > cp.completedGen) {
+				killedBetween++
+				if cp.returned {
+					killedBetweenReturned++
+				}
+			}
+			at, done := finishedByServer[rec.ID]
+			switch {
+			case !done:
+				if dp.status == string(domain.PaymentSuccess) {
+					byReconciler++
+				}
+			case cp.returned && !at.Before(cp.firstReturnAt):
+				byReturn++
+			default:
+				byServer++
+			}
+		case rec.Finished:
+			unpaid++
+			if ps := domain.PaymentStatus(dp.status); ps == domain.PaymentSuccess || !ps.Finished() {
+				violation("provider payment %s finished unpaid (%s); the service records it as %s", rec.ID, rec.Status, dp.status)
+			}
+			var a domain.Answers
+			if err := json.Unmarshal([]byte(dp.answers), &a); err != nil || len(a.MissingSections()) > 0 || a.Licence.DVLANumber != "MORGA753116SM9IJ" {
+				violation("provider payment %s not taken: its renewal's answers are not intact (%v): %s", rec.ID, err, dp.answers)
+			}
+			if dp.renewalStatus != string(domain.StatusDraft) {
+				violation("provider payment %s not taken, but renewal %s is %s", rec.ID, dp.reference, dp.renewalStatus)
+			}
+		default:
+			stillOpen++ // the driver never reached the pay page (its answer was lost to a kill, or the load ended)
+			if domain.PaymentStatus(dp.status).Finished() || dp.renewalStatus != string(domain.StatusDraft) {
+				violation("provider payment %s is still open; the service has it %s and renewal %s %s", rec.ID, dp.status, dp.reference, dp.renewalStatus)
+			}
+		}
+	}
+	for lic, id := range tally.declined {
+		if dp, ok := dbPayments[id]; !ok || dp.renewalStatus != string(domain.StatusDraft) {
+			violation("%s saw \"Payment not taken\" for %s, but its renewal is not a draft", lic, id)
+		}
+	}
+	// No renewal of a council taking the fee online was sent without a payment the provider took.
+	srows, err := db.QueryContext(ctx, `SELECT r.id, c.slug, d.licence_number FROM renewals r JOIN councils c ON c.id = r.council_id
+		JOIN drivers d ON d.id = r.driver_id WHERE r.status <> 'draft'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for srows.Next() {
+		var id int64
+		var slug, lic string
+		if err := srows.Scan(&id, &slug, &lic); err != nil {
+			t.Fatal(err)
+		}
+		if payCouncils[slug] && !paidRenewals[id] {
+			violation("%s (%s takes the fee online) was sent without a payment the provider took", lic, slug)
+		}
+	}
+	if err := srows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	srows.Close()
+	sort.Strings(violations)
+	for _, v := range violations {
+		t.Errorf("payment: %s", v)
 	}
 
 	// Every success answer is in the database.
@@ -696,8 +1136,27 @@ killing:
 			AND (SELECT COUNT(*) FROM renewal_events ev WHERE ev.renewal_id = r.id AND ev.kind = 'submitted') <> 1`,
 		"sent renewals without their confirmation email": `SELECT COUNT(*) FROM renewals r WHERE r.status <> 'draft'
 			AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.subject LIKE '%' || r.reference)`,
-		"drafts with a reference, a sending time or an acknowledgement": `SELECT COUNT(*) FROM renewals WHERE status = 'draft'
-			AND (reference IS NOT NULL OR submitted_at IS NOT NULL OR ack_evidence_id IS NOT NULL)`,
+		"drafts with a sending time or an acknowledgement, or a reference but no payment": `SELECT COUNT(*) FROM renewals WHERE status = 'draft'
+			AND (submitted_at IS NOT NULL OR ack_evidence_id IS NOT NULL
+				OR (reference IS NOT NULL AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.renewal_id = renewals.id)))`,
+		"provider payments recorded more than once": `SELECT COUNT(*) FROM (SELECT provider_id FROM payments
+			WHERE provider_id IS NOT NULL GROUP BY provider_id HAVING COUNT(*) > 1) AS twice`,
+		"renewals with more than one payment taken": `SELECT COUNT(*) FROM (SELECT renewal_id FROM payments
+			WHERE status = 'success' GROUP BY renewal_id HAVING COUNT(*) > 1) AS twice`,
+		"renewals with more than one online payment open": `SELECT COUNT(*) FROM (SELECT renewal_id FROM payments
+			WHERE method = 'online' AND finished_at IS NULL GROUP BY renewal_id HAVING COUNT(*) > 1) AS twice`,
+		"taken online payments without exactly one 'paid' event": `SELECT COUNT(*) FROM payments p WHERE p.method = 'online'
+			AND p.status = 'success' AND (SELECT COUNT(*) FROM renewal_events ev WHERE ev.renewal_id = p.renewal_id AND ev.kind = 'paid') <> 1`,
+		"payments of another driver or council than their renewal's": `SELECT COUNT(*) FROM payments p JOIN renewals r ON r.id = p.renewal_id
+			WHERE p.driver_id <> r.driver_id OR p.council_id <> r.council_id`,
+		"online payments whose finish time, state and next check disagree": `SELECT COUNT(*) FROM payments WHERE method = 'online'
+			AND ((finished_at IS NULL AND (status IN ('success', 'failed', 'cancelled', 'error') OR next_check_at IS NULL))
+				OR (finished_at IS NOT NULL AND (status NOT IN ('success', 'failed', 'cancelled', 'error') OR next_check_at IS NOT NULL)))`,
+		"online payments never set up at the provider but not closed by the reconciler": `SELECT COUNT(*) FROM payments
+			WHERE method = 'online' AND provider_id IS NULL AND status <> 'error'`,
+		"renewals sent without a taken payment where the council takes the fee online": `SELECT COUNT(*) FROM renewals r
+			JOIN councils c ON c.id = r.council_id WHERE r.status <> 'draft' AND c.pay_api_key_sealed <> ''
+			AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.renewal_id = r.id AND p.status = 'success')`,
 		"drivers with more than one open renewal": `SELECT COUNT(*) FROM (SELECT driver_id FROM renewals
 			WHERE status IN ('draft', 'submitted', 'in_review', 'more_info') GROUP BY driver_id HAVING COUNT(*) > 1) AS open_twice`,
 		"acknowledgements without an issue of the same leaflet to the same driver": `SELECT COUNT(*) FROM evidence a
@@ -772,4 +1231,14 @@ killing:
 		len(acked), len(submitted), count(`SELECT COUNT(*) FROM evidence`), integrity, strings.TrimSpace(auditOut))
 	t.Logf("client errors (expected while the server is down): %s; 5xx and other failures: %d",
 		strings.Join(errKinds, ", "), len(tally.failures))
+	t.Logf("payments: %d created at the provider, %d taken (%d came back with no kill in between, %d came back after a kill and restart, %d tabs closed), "+
+		"%d declined or cancelled, %d left open by their driver, %d never recorded by the killed server, %d stuck being set up (409 to the driver), %d returns made after the load",
+		len(stubPayments), taken, takenReturned, takenLate, takenClosed, unpaid, stillOpen, neverAttached, tally.payStuck.Load(), endReturns)
+	t.Logf("payments taken: a kill landed between payment and return for %d (%d came back, %d tabs closed); finished by the driver's return %d, "+
+		"by the server without a return %d, by the reconciler after the last stop %d (%d still open then, %d being set up; %d checks in %d runs); rule 8 violations: %d",
+		killedBetween, killedBetweenReturned, killedBetween-killedBetweenReturned, byReturn, byServer, byReconciler,
+		openBefore, leftCreating, reconChecks, reconCalls, len(violations))
+	if taken == 0 || killedBetween == 0 || unpaid == 0 {
+		t.Errorf("the payment part tested too little: %d taken, %d with a kill between payment and return, %d not taken", taken, killedBetween, unpaid)
+	}
 }
