@@ -133,7 +133,16 @@ func (s *Service) StartPayment(ctx context.Context, driverID int64, expectedAmou
 		if start.Existing {
 			p := start.Payment
 			if p.Status == domain.PaymentCreating {
-				return "", domain.NewError(domain.CodeConflict, "payment_being_set_up", "Your payment is being set up in another window. Wait a moment, then try again.")
+				if s.now().Sub(p.CreatedAt) < creatingGrace {
+					return "", domain.NewError(domain.CodeConflict, "payment_being_set_up", "Your payment is being set up in another window. Wait a few seconds, then try again.")
+				}
+				// The request that was setting it up is long gone (the server stopped, or the
+				// provider never answered): the driver never saw a pay page, so close it and
+				// start again.
+				if err := s.store.AbandonPaymentCreation(ctx, p.ID, "", "not created: the request setting it up stopped before the provider answered", s.now()); err != nil {
+					return "", domain.Internal(err)
+				}
+				continue
 			}
 			out, err := s.refreshPayment(ctx, p)
 			if err != nil {
@@ -202,6 +211,10 @@ func (s *Service) createAtProvider(ctx context.Context, apiKey string, start sto
 }
 
 var errProviderUnavailable = errors.New("payment provider unavailable")
+
+// creatingGrace is how long a payment may stay "being set up": longer than any request to the
+// provider can take (the client gives up after 10 s, the request deadline is 15 s).
+const creatingGrace = 30 * time.Second
 
 func providerUnavailable() error {
 	return &domain.Error{Code: domain.CodeUnavailable, Reason: "payment_unavailable",
@@ -332,7 +345,7 @@ func (s *Service) ReconcilePayments(ctx context.Context) (int, error) {
 			break
 		}
 		if p.Status == domain.PaymentCreating {
-			if s.now().Sub(p.CreatedAt) > 2*time.Minute {
+			if s.now().Sub(p.CreatedAt) >= creatingGrace {
 				if err := s.store.AbandonPaymentCreation(ctx, p.ID, "", "not created: the service stopped before the provider answered", s.now()); err != nil {
 					return done, err
 				}
