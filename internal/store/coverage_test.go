@@ -186,6 +186,10 @@ func TestApproveRecordsLicenceHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := st.RecordOfficePayment(ctx, domain.Payment{RenewalID: r.ID, Method: domain.PaymentCounter, Amount: 33000, Receipt: "R-1",
+		RecordedBy: officer.ID, CreatedAt: now}, domain.CaseEvent{At: now, ActorKind: domain.ActorStaff, ActorID: officer.ID, Kind: "fee_recorded"}, audit); err != nil {
+		t.Fatal(err)
+	}
 	approvedAt := now.Add(24 * time.Hour)
 	_, err = st.Approve(ctx, r.ID, officer.ID, approvedAt, domain.DateOf(approvedAt), 3, audit,
 		func(domain.Driver, domain.Renewal) store.OutboxMessage { return store.OutboxMessage{} })
