@@ -177,3 +177,27 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	}
 	return c, fs, nil
 }
+
+// govukPayAPIHost is GOV.UK Pay's public API; its payment pages are on govukPayCardOrigin.
+const (
+	govukPayAPIHost    = "publicapi.payments.service.gov.uk"
+	govukPayCardOrigin = "https://card.payments.service.gov.uk"
+)
+
+// PayPageOrigin is the origin of the provider's payment pages, which "Pay and send" redirects
+// to (the Content-Security-Policy's form-action must allow it): GOV.UK Pay's card pages for its
+// API, or the provider's own origin otherwise (the stand-in serves both). Empty when online
+// payment is off.
+func (c Config) PayPageOrigin() string {
+	if c.PayBaseURL == "" {
+		return ""
+	}
+	u, err := url.Parse(c.PayBaseURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	if u.Host == govukPayAPIHost {
+		return govukPayCardOrigin
+	}
+	return u.Scheme + "://" + u.Host
+}

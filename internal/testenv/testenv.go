@@ -110,6 +110,7 @@ func New(t testing.TB, opts Options) *Env {
 	payServer := httptest.NewServer(env.Pay.Handler())
 	t.Cleanup(payServer.Close)
 	env.PayURL = payServer.URL
+	env.Config.PayBaseURL = payServer.URL
 	env.Service = env.newService(st)
 	if !opts.NoLeaflet {
 		env.PublishLeaflet(t, "1.0", false)

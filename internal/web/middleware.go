@@ -8,14 +8,22 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 )
 
-// contentSecurityPolicy allows no script at all: the service works without JavaScript.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// contentSecurityPolicy allows no script at all: the service works without JavaScript. Forms
+// post to the service itself, and "Pay and send" is redirected on to the payment provider's
+// pages, so form-action allows that one origin too (browsers apply form-action to the redirect).
+func contentSecurityPolicy(payPageOrigin string) string {
+	formAction := "'self'"
+	if payPageOrigin != "" {
+		formAction += " " + payPageOrigin
+	}
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+		"form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
+}
 
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", s.csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")

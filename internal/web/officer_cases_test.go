@@ -165,11 +165,13 @@ func TestOfficerWorksACaseToApproval(t *testing.T) {
 	officer.Get(path)
 	p = officer.Post(path+"/approve", nil)
 	wantStatus(t, p, http.StatusConflict)
-	mustContain(t, p, `href="#document-photo"`, "Accept or reject the photo before approving")
+	mustContain(t, p, `href="#document-photo"`, "Accept or reject the photo before approving", `href="#payment"`, "Record the fee as paid or waived before approving")
 	if strings.Contains(p.Body, `href="#check-`) || strings.Contains(p.Body, `href="#awareness"`) {
 		t.Error("the refusal lists something already done")
 	}
 	acceptDocuments(t, env, officer, r.ID)
+	wantStatus(t, officer.Post(path+"/payments", url.Values{"method": {"counter"}, "amount": {"330"}, "receipt": {"R-77"}}), http.StatusSeeOther)
+	officer.Get(path)
 	p = officer.Post(path+"/approve", nil)
 	wantStatus(t, p, http.StatusSeeOther)
 	approved := officer.Follow(p)
@@ -320,6 +322,11 @@ func TestPaperRenewalWithInPersonAcknowledgement(t *testing.T) {
 		ev[1].OccurredAt.Format("2006-01-02") != "2026-11-25" {
 		t.Fatalf("postal evidence: %+v", ev)
 	}
+	officer.Get(path)
+	p = officer.Post(path+"/approve", nil)
+	wantStatus(t, p, http.StatusConflict)
+	mustContain(t, p, "Record the fee as paid or waived before approving")
+	wantStatus(t, officer.Post(path+"/waive", url.Values{"waive_reason": {"Hardship: agreed by the licensing manager"}}), http.StatusSeeOther)
 	officer.Get(path)
 	wantStatus(t, officer.Post(path+"/approve", nil), http.StatusSeeOther)
 	got := renewalNow(t, env, r.ID)

@@ -36,6 +36,7 @@ type Server struct {
 	validate *validator.Validate
 	policies map[string]access
 	metrics  *requestMetrics
+	csp      string
 }
 
 // maxBodyBytes bounds every request body: the largest form is well under this.
@@ -47,7 +48,8 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{echo: echo.New(), svc: svc, health: health, cfg: cfg, log: log, views: tmpl, validate: newValidator(), policies: map[string]access{}, metrics: newRequestMetrics()}
+	s := &Server{echo: echo.New(), svc: svc, health: health, cfg: cfg, log: log, views: tmpl, validate: newValidator(), policies: map[string]access{}, metrics: newRequestMetrics(),
+		csp: contentSecurityPolicy(cfg.PayPageOrigin())}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
