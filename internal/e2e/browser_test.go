@@ -172,6 +172,15 @@ func (tb *tab) open(path string) int {
 	return int(resp.Status)
 }
 
+// openURL loads a full address, of this server or another (the payment provider's), and
+// returns the HTTP status of the document.
+func (tb *tab) openURL(address string) int {
+	tb.t.Helper()
+	resp := run(tb, "open "+address, chromedp.NavigateResponse(address))
+	tb.settle()
+	return int(resp.Status)
+}
+
 // navigateBy runs an action that makes the page load another document (a click, a key),
 // waits for the load and returns the HTTP status of the new document.
 func (tb *tab) navigateBy(what string, a chromedp.Action[chromedp.Void]) int {
