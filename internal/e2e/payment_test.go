@@ -84,7 +84,10 @@ func acknowledgeLeaflet(tb *tab, env *testenv.Env) {
 }
 
 // payFee presses "Pay £N and send" on check your answers and returns the id of the payment
-// whose card page, on the stand-in's origin, the browser was sent to.
+// whose card page, on the stand-in's origin, the browser was sent to. The browser follows a
+// 303 from the form's POST to the provider's origin, which the page's Content-Security-Policy
+// must allow (form-action governs the redirects of a form submission): "net::ERR_ABORTED"
+// from this press means it does not.
 func payFee(tb *tab, env *testenv.Env, fee string) string {
 	tb.t.Helper()
 	tb.wantPath("/renew/check-answers")
