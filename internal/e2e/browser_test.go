@@ -93,10 +93,11 @@ func startBrowser(t *testing.T) *browser {
 
 // tab is one page in its own private browser context (its own cookies), on a server.
 type tab struct {
-	t    *testing.T
-	ctx  context.Context
-	base string // the server's URL
-	b    *browser
+	t     *testing.T
+	ctx   context.Context
+	close context.CancelFunc // closes the tab and its browser context, as a person closes a window
+	base  string             // the server's URL
+	b     *browser
 }
 
 // newTab opens a tab in a fresh private browser context, closed when the test ends.
@@ -107,7 +108,7 @@ func (b *browser) newTab(t *testing.T, serverURL string) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("opening a tab: %v", err)
 	}
-	tb := &tab{t: t, ctx: ctx, base: serverURL, b: b}
+	tb := &tab{t: t, ctx: ctx, close: cancel, base: serverURL, b: b}
 	tb.setWidth(1280)
 	return tb
 }
@@ -167,6 +168,15 @@ func firstLine(s string) string {
 func (tb *tab) open(path string) int {
 	tb.t.Helper()
 	resp := run(tb, "open "+path, chromedp.NavigateResponse(tb.base+path))
+	tb.settle()
+	return int(resp.Status)
+}
+
+// openURL loads a full address, of this server or another (the payment provider's), and
+// returns the HTTP status of the document.
+func (tb *tab) openURL(address string) int {
+	tb.t.Helper()
+	resp := run(tb, "open "+address, chromedp.NavigateResponse(address))
 	tb.settle()
 	return int(resp.Status)
 }

@@ -12,11 +12,13 @@ var referenceFormat = regexp.MustCompile(`TR-[0-9A-Z]{4}-[0-9A-Z]{4}`)
 
 // driverRenewsOnline is the driver's journey on a phone-sized screen, from the start page to
 // the confirmation, with the mistakes people make on the way: each is refused with an error
-// summary, and the answers already given are kept.
+// summary, and the answers already given are kept. Their council takes the fee online: they
+// pay on the provider's card page and come back to the confirmation.
 func driverRenewsOnline(t *testing.T, b *browser) {
-	env := testenv.New(t, testenv.Options{})
-	tb := b.newTab(t, env.Server.URL)
+	env, base := payingEnv(t)
+	tb := b.newTab(t, base)
 	tb.setWidth(375)
+	fee := feeOf(t, env, testenv.DueDacorum)
 
 	tb.wantStatus(tb.open("/"), http.StatusOK)
 	tb.wantText("main", "modern slavery awareness step")
@@ -116,13 +118,19 @@ func driverRenewsOnline(t *testing.T, b *browser) {
 	tb.wantPath("/renew")
 
 	tb.wantStatus(tb.click(`a[href="/renew/check-answers"].button`), http.StatusOK)
-	tb.wantText("main", "zoe.obrien@example.org", "MORGA753116SM9IJ", "3 years", "Version 1.0: read and confirmed")
-	tb.wantStatus(tb.press("Accept and send"), http.StatusOK)
+	tb.wantText("main", "zoe.obrien@example.org", "MORGA753116SM9IJ", "3 years", "Version 1.0: read and confirmed", fee)
+	payFee(tb, env, fee)
+	onCard := referenceFormat.FindString(tb.text("main"))
+	tb.wantStatus(tb.press("Pay"), http.StatusOK)
 	tb.wantPath("/renew/confirmation")
 	reference := referenceFormat.FindString(tb.text(".panel"))
 	if reference == "" {
 		t.Fatalf("no reference on the confirmation panel: %q", tb.text(".panel"))
 	}
+	if onCard != reference {
+		t.Errorf("the provider's page showed reference %q, the confirmation %q", onCard, reference)
+	}
+	wantPaidOnce(t, env, testenv.DueDacorum, 1)
 	tb.wantStatus(tb.click(`main a[href="/renew/status"]`), http.StatusOK)
 	tb.wantText("main", reference, "Confirmed on")
 }

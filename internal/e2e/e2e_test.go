@@ -7,6 +7,9 @@ import "testing"
 func TestInChromium(t *testing.T) {
 	b := startBrowser(t)
 	t.Run("DriverRenewsOnline", func(t *testing.T) { driverRenewsOnline(t, b) })
+	t.Run("DriverPaymentNotTaken", func(t *testing.T) { driverPaymentNotTaken(t, b) })
+	t.Run("DriverPaysAndClosesTheTab", func(t *testing.T) { driverPaysAndClosesTheTab(t, b) })
+	t.Run("DriverPaysWhileANewLeafletIsPublished", func(t *testing.T) { driverPaysWhileANewLeafletIsPublished(t, b) })
 	t.Run("DriverRenewsWithTheKeyboard", func(t *testing.T) { driverRenewsWithTheKeyboard(t, b) })
 	t.Run("OfficerDecidesACase", func(t *testing.T) { officerDecidesACase(t, b) })
 	t.Run("AnalystDownloadsAnExport", func(t *testing.T) { analystDownloadsAnExport(t, b) })

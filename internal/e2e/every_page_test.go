@@ -19,33 +19,40 @@ import (
 // everyPageIsAccessible visits every page of every role, in each state a user meets
 // (empty, filled, refused, with errors), on one server whose records build up as a real
 // day's would: a driver renews, an officer works the case, an analyst reads the figures and
-// an administrator adds an account.
+// an administrator adds an account. Dacorum takes the fee online (its driver pays, is
+// declined, comes back while the provider is down, and is held by a new leaflet version);
+// Watford does not (its driver sends unpaid, and its officer records the fee).
 func everyPageIsAccessible(t *testing.T, b *browser) {
-	env := testenv.New(t, testenv.Options{})
+	env, base := payingEnv(t)
 	s := newSweep(t, env)
 	officer := env.AddStaff(t, domain.RoleOfficer, testenv.DacorumSlug)
 	analyst := env.AddStaff(t, domain.RoleAnalyst, "")
 	admin := env.AddStaff(t, domain.RoleAdmin, "")
 
-	driver := b.newTab(t, env.Server.URL)
+	driver := b.newTab(t, base)
 	sweepPublicPages(s, driver, env)
 	sweepDriverJourney(s, driver, env)
+	sweepDriverPays(s, driver, env, b)
 
-	staff := b.newTab(t, env.Server.URL)
+	watfordDriver := b.newTab(t, base)
+	sweepDriverSendsUnpaid(s, watfordDriver, env)
+
+	staff := b.newTab(t, base)
 	caseURL := sweepOfficerPages(s, staff, env, officer)
 
 	sweepDriverReplies(s, driver)
 	sweepOfficerRefuses(s, staff, caseURL)
 	sweepDriverSeesRefusal(s, driver)
 
-	analystTab := b.newTab(t, env.Server.URL)
+	analystTab := b.newTab(t, base)
 	sweepAnalystPages(s, analystTab, env, analyst, caseURL)
 
-	adminTab := b.newTab(t, env.Server.URL)
+	adminTab := b.newTab(t, base)
 	email, password := sweepAdminPages(s, adminTab, env, admin)
 
-	newcomer := b.newTab(t, env.Server.URL)
+	newcomer := b.newTab(t, base)
 	sweepFirstSignIn(s, newcomer, env, email, password)
+	sweepOfficerRecordsFee(s, newcomer)
 
 	sweepErrorPages(s, analystTab)
 	checkDataRoutes(t, env, analyst)
@@ -118,12 +125,82 @@ func sweepDriverJourney(s *sweep, tb *tab, env *testenv.Env) {
 	tb.fill(map[string]string{"understood": "yes"})
 	tb.wantStatus(tb.press("Confirm"), http.StatusOK)
 	s.check(tb, "driver-task-list-complete", http.StatusOK)
+}
 
-	s.check(tb, "driver-check-answers", tb.click(`a[href="/renew/check-answers"].button`))
-	tb.wantStatus(tb.press("Accept and send"), http.StatusOK)
+// sweepDriverPays: the Dacorum driver pays online. The card is declined first; then the
+// provider's API is down when they come back, and a new leaflet version was published while
+// they paid, so the paid renewal is held until they confirm it. Someone else opening the
+// return address learns nothing about the driver.
+func sweepDriverPays(s *sweep, tb *tab, env *testenv.Env, b *browser) {
+	fee := feeOf(tb.t, env, testenv.DueDacorum)
+	s.check(tb, "driver-check-answers-pay", tb.click(`a[href="/renew/check-answers"].button`))
+	payFee(tb, env, fee)
+	s.check(tb, "paystub-card-page", http.StatusOK)
+	tb.wantStatus(tb.press("Decline card"), http.StatusOK)
+	tb.wantPath("/renew/check-answers")
+	tb.wantText(".notification-banner", "Payment not taken", "Your card was declined")
+	s.check(tb, "driver-check-answers-payment-not-taken", http.StatusOK)
+
+	id := payFee(tb, env, fee)
+	env.PublishLeaflet(tb.t, "2.0", false)
+	env.Pay.SetDown(true)
+	status := tb.press("Pay")
+	tb.wantText("h1", "We are checking your payment")
+	tb.wantText("main", "Do not pay again")
+	s.check(tb, "driver-payment-return-checking", status)
+	returnPath := tb.path()
+	env.Pay.SetDown(false)
+
+	s.check(tb, "paystub-card-page-finished", tb.openURL(env.PayURL+"/pay/"+id))
+	tb.wantText("h1", "Payment successful")
+	tb.wantStatus(tb.click(`main a`), http.StatusOK) // "Continue to the service"
+	tb.wantPath("/renew")
+	tb.wantText("main", "You have paid the fee", "There is a new version of the awareness leaflet")
+	s.check(tb, "driver-task-list-paid-new-leaflet", http.StatusOK)
+	s.open(tb, "driver-check-answers-paid-new-leaflet", "/renew/check-answers", http.StatusOK)
+
+	stranger := b.newTab(tb.t, tb.base)
+	stranger.setWidth(375)
+	status = stranger.open(returnPath)
+	stranger.wantText("h1", "Payment received")
+	if strings.Contains(stranger.text("main"), renewalOf(tb.t, env, testenv.DueDacorum).Reference) {
+		tb.t.Error("the return page shows the driver's reference to a browser without their session")
+	}
+	s.check(stranger, "payment-return-someone-elses-browser", status)
+	stranger.close()
+
+	acknowledgeLeaflet(tb, env)
 	tb.wantPath("/renew/confirmation")
 	s.check(tb, "driver-confirmation", http.StatusOK)
 	s.open(tb, "driver-status-sent", "/renew/status", http.StatusOK)
+}
+
+// sweepDriverSendsUnpaid: Watford does not take the fee online, so its driver sends the
+// renewal unpaid.
+func sweepDriverSendsUnpaid(s *sweep, tb *tab, env *testenv.Env) {
+	signInDriver(tb, env, "watford", testenv.DueWatford)
+	completeRenewal(tb, env)
+	s.check(tb, "driver-check-answers-fee-not-online", tb.click(`a[href="/renew/check-answers"].button`))
+	tb.wantText("main", "This council does not take the fee online", feeOf(tb.t, env, testenv.DueWatford))
+	tb.wantStatus(tb.press("Accept and send"), http.StatusOK)
+	tb.wantPath("/renew/confirmation")
+}
+
+// sweepOfficerRecordsFee: the Watford officer opens the unpaid renewal and records the fee
+// taken at the counter, with mistakes, then tries to waive it without a reason.
+func sweepOfficerRecordsFee(s *sweep, tb *tab) {
+	tb.wantStatus(tb.open("/staff/renewals"), http.StatusOK)
+	caseURL := eval[string](tb, `document.querySelector('main a[href^="/staff/renewals/"]').getAttribute('href')`)
+	s.open(tb, "officer-case-unpaid", caseURL, http.StatusOK)
+	tb.wantText("main", "Not paid", "No payment has been recorded")
+	tb.openDetails("Record a fee taken at the counter or by phone, or waive it")
+	s.check(tb, "officer-case-record-fee-form-open", http.StatusOK)
+	tb.fill(map[string]string{"method": "counter", "amount": "three hundred", "receipt": ""})
+	status := tb.press("Record payment")
+	tb.wantText(".error-summary", "Enter the amount taken", "Enter the receipt number")
+	s.check(tb, "officer-case-counter-payment-errors", status)
+	tb.openDetails("Record a fee taken at the counter or by phone, or waive it")
+	s.check(tb, "officer-case-waive-empty-error", tb.press("Waive the fee"))
 }
 
 // otherAnswer is a wrong answer to a question whose right answer is right (options 0–2).
@@ -152,7 +229,13 @@ func sweepOfficerPages(s *sweep, tb *tab, env *testenv.Env, officer testenv.Staf
 
 	s.open(tb, "officer-renewals-queue", "/staff/renewals", http.StatusOK)
 	caseURL := eval[string](tb, `document.querySelector('main a[href^="/staff/renewals/"]').getAttribute('href')`)
-	s.open(tb, "officer-case-submitted", caseURL, http.StatusOK)
+	s.open(tb, "officer-case-submitted-paid-online", caseURL, http.StatusOK)
+	tb.wantText("main", "Paid online", "Taken", "GOV.UK Pay ")
+	tb.openDetails("Refund a payment")
+	s.check(tb, "officer-case-refund-form-open", http.StatusOK)
+	tb.clearForm("Refund")
+	s.check(tb, "officer-case-refund-empty-error", tb.press("Refund"))
+	tb.open(caseURL)
 	s.check(tb, "officer-case-approve-refused", tb.press("Approve renewal"))
 	tb.open(caseURL)
 	tb.openDetails("Record a check")
@@ -177,6 +260,11 @@ func sweepOfficerPages(s *sweep, tb *tab, env *testenv.Env, officer testenv.Staf
 	s.open(tb, "officer-due-for-renewal", "/staff/due", http.StatusOK)
 	s.open(tb, "officer-events", "/staff/events", http.StatusOK)
 	s.check(tb, "officer-events-empty-error", tb.press("Record the event"))
+	s.open(tb, "officer-payments-export-dacorum", "/staff/payments", http.StatusOK)
+	tb.fill(map[string]string{"from-day": "31", "from-month": "2", "from-year": "2026"})
+	status := tb.press("Download CSV")
+	tb.wantStatus(status, http.StatusUnprocessableEntity)
+	s.check(tb, "officer-payments-export-date-error", status)
 	s.open(tb, "officer-coverage", "/staff/reports", http.StatusOK)
 	s.open(tb, "officer-council-report", "/staff/reports/council/"+testenv.DacorumSlug, http.StatusOK)
 	s.open(tb, "staff-account", "/staff/account", http.StatusOK)
@@ -247,6 +335,7 @@ func sweepAnalystPages(s *sweep, tb *tab, env *testenv.Env, analyst testenv.Staf
 	s.open(tb, "analyst-council-report", "/staff/reports/council/"+testenv.DacorumSlug+"?period=2026", http.StatusOK)
 	s.open(tb, "analyst-register-choose-council", "/staff/register", http.StatusOK)
 	s.open(tb, "analyst-events", "/staff/events", http.StatusOK)
+	s.open(tb, "analyst-payments-export-choose-council", "/staff/payments", http.StatusOK)
 	s.open(tb, "analyst-api-tokens", "/staff/tokens", http.StatusOK)
 	s.check(tb, "analyst-api-tokens-empty-error", tb.press("Make a token"))
 	tb.fill(map[string]string{"name": "coverage dashboard"})
