@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http/httptest"
@@ -64,6 +65,8 @@ type Options struct {
 	BaseURL string
 	// NoLeaflet skips publishing the first leaflet.
 	NoLeaflet bool
+	// Log, when set, receives the server's log (text), for tests that check what is logged.
+	Log io.Writer
 }
 
 // New starts an environment; everything is closed when the test ends.
@@ -92,6 +95,9 @@ func New(t testing.TB, opts Options) *Env {
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("RENEWALS_TEST_LOG") != "" { // the server's log, when debugging a test
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opts.Log != nil {
+		log = slog.New(slog.NewTextHandler(opts.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	env := &Env{Store: st, Clock: clock, Config: cfg, Drivers: map[string]domain.Driver{}, log: log}
 	env.Service = env.newService(st)

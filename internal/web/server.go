@@ -94,6 +94,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	s.driverRoutes()
 	s.staffAuthRoutes()
 	s.adminRoutes()
+	s.adminCouncilRoutes()
 	s.registerRoutes()
 	s.caseRoutes()
 	s.reportRoutes()
