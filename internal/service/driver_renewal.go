@@ -30,8 +30,10 @@ func (s *Service) DriverHome(ctx context.Context, driverID int64) (DriverHome, e
 	}
 	r, err := s.store.OpenRenewal(ctx, driverID)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
-		// A driver whose renewal was decided sees it; otherwise a new draft is started.
-		if latest, lerr := s.store.LatestRenewal(ctx, driverID); lerr == nil && latest.Status != domain.StatusWithdrawn {
+		// A driver whose renewal was decided, or who withdrew a sent renewal, sees it (and starts
+		// again from there); otherwise a new draft is started. A draft withdrawn when the
+		// licensing team took the renewal on paper has no reference and is not shown.
+		if latest, lerr := s.store.LatestRenewal(ctx, driverID); lerr == nil && (latest.Status != domain.StatusWithdrawn || latest.Reference != "") {
 			r, err = latest, nil
 		} else {
 			r, err = s.store.StartRenewal(ctx, driver, s.now())
@@ -132,7 +134,10 @@ func (s *Service) Submit(ctx context.Context, driverID int64) (domain.Renewal, e
 		Subject: "We have received your taxi driver licence renewal " + ref,
 		Body: fmt.Sprintf("Thank you. %s has received your application to renew your driver licence.\n\n"+
 			"Your reference is %s. Quote it if you contact the licensing team.\n\n"+
-			"You can check progress at %s/renew/status\n", council.Name, ref, s.opt.BaseURL),
+			"What happens next: the licensing team checks your application and aims to decide it within %d working days. "+
+			"We will email you when it is decided, or if they need anything else from you.\n\n"+
+			"You can check progress, or withdraw your renewal until it is decided, at %s/renew/status\n\n%s\n",
+			council.Name, ref, council.DecisionDays, s.opt.BaseURL, council.ContactText()),
 	}
 	return s.store.SubmitRenewal(ctx, driverID, s.now(), ref, msg)
 }

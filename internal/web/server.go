@@ -95,6 +95,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	s.staffAuthRoutes()
 	s.adminRoutes()
 	s.adminCouncilRoutes()
+	s.driverWithdrawRoutes()
 	s.registerRoutes()
 	s.caseRoutes()
 	s.reportRoutes()
