@@ -46,8 +46,12 @@ commands:
   seed --synthetic --drivers N                build a synthetic three-year history (reports, benchmarks)
   backup FILE                                 a consistent copy of the live SQLite database
   purge [--years 6] [--apply]                 remove personal data past retention (dry run without --apply)
-  council list | set-contact --council SLUG --email E
-                                              where each council's coverage report is emailed
+  council list | set-contact --council SLUG [--email E] [--phone P] [--public-email E] [--web URL]
+          [--address A] [--hours H] [--decision-days N] [--medical-interval-years N]
+                                              where reports go, and how drivers reach the council
+  council set-fee --council SLUG --term 1|3 --amount 250.00 --from 2027-04-01
+                                              a council's fee for a licence term from a date
+  council set-payment-key --council SLUG      the council's GOV.UK Pay API key, read from stdin
 
 Every command takes the configuration flags; run "renewals serve -h" to list them.
 `

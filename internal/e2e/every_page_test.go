@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -125,6 +126,23 @@ func sweepDriverJourney(s *sweep, tb *tab, env *testenv.Env) {
 	tb.fill(map[string]string{"understood": "yes"})
 	tb.wantStatus(tb.press("Confirm"), http.StatusOK)
 	s.check(tb, "driver-task-list-complete", http.StatusOK)
+
+	// A new leaflet version that needs re-acknowledgement is published: the task list's banner
+	// and check your answers say so, and the driver reads and confirms it again.
+	env.Clock.Advance(time.Minute)
+	env.PublishLeaflet(tb.t, "2.0", false)
+	s.open(tb, "driver-task-list-new-leaflet", "/renew", http.StatusOK)
+	tb.wantText("main", "There is a new version of the awareness leaflet")
+	s.open(tb, "driver-check-answers-new-leaflet", "/renew/check-answers", http.StatusOK)
+	tb.wantText("main", "a new version of the leaflet (version 2.0) was published on")
+	tb.open("/renew/awareness")
+	tb.wantStatus(tb.click(`a[href="/renew/awareness/check"].button`), http.StatusOK)
+	tb.fill(quizAnswers(tb, env))
+	tb.wantStatus(tb.press("Check my answers"), http.StatusOK)
+	tb.fill(map[string]string{"understood": "yes"})
+	tb.wantStatus(tb.press("Confirm"), http.StatusOK)
+	tb.wantPath("/renew")
+
 }
 
 // sweepDriverPays: the Dacorum driver pays online. The card is declined first; then the
@@ -142,7 +160,7 @@ func sweepDriverPays(s *sweep, tb *tab, env *testenv.Env, b *browser) {
 	s.check(tb, "driver-check-answers-payment-not-taken", http.StatusOK)
 
 	id := payFee(tb, env, fee)
-	env.PublishLeaflet(tb.t, "2.0", false)
+	env.PublishLeaflet(tb.t, "3.0", false)
 	env.Pay.SetDown(true)
 	status := tb.press("Pay")
 	tb.wantText("h1", "We are checking your payment")
@@ -173,6 +191,10 @@ func sweepDriverPays(s *sweep, tb *tab, env *testenv.Env, b *browser) {
 	tb.wantPath("/renew/confirmation")
 	s.check(tb, "driver-confirmation", http.StatusOK)
 	s.open(tb, "driver-status-sent", "/renew/status", http.StatusOK)
+	s.check(tb, "driver-withdraw", tb.click(`a[href="/renew/withdraw"]`))
+	tb.fill(map[string]string{"reason": strings.Repeat("x", 501)})
+	s.check(tb, "driver-withdraw-reason-too-long-error", tb.press("Withdraw renewal"))
+	tb.open("/renew/status") // the renewal is kept: the officer works it next
 }
 
 // sweepDriverSendsUnpaid: Watford does not take the fee online, so its driver sends the
@@ -356,6 +378,13 @@ func sweepAdminPages(s *sweep, tb *tab, env *testenv.Env, admin testenv.StaffLog
 	s.check(tb, "admin-account-added", tb.press("Add account"))
 	password = tb.text("#initial-password")
 	s.check(tb, "admin-account", tb.click(`main a[href^="/staff/users/"]`))
+	s.open(tb, "admin-councils", "/staff/admin/councils", http.StatusOK)
+	s.check(tb, "admin-council", tb.click(`main a[href="/staff/admin/councils/dacorum"]`))
+	tb.fill(map[string]string{"phone": "12345", "decision-days": "0"})
+	s.check(tb, "admin-council-settings-error", tb.press("Save contact details"))
+	tb.fill(map[string]string{"phone": "01442 228000", "decision-days": "15"})
+	s.check(tb, "admin-council-settings-saved", tb.press("Save contact details"))
+	s.check(tb, "admin-council-fee-empty-error", tb.press("Set fee"))
 	s.open(tb, "admin-audit-log", "/staff/audit", http.StatusOK)
 	s.open(tb, "admin-audit-log-bad-dates-error", "/staff/audit?from=yesterday", http.StatusUnprocessableEntity)
 	return email, strings.TrimSpace(password)

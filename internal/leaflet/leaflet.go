@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -230,6 +231,8 @@ func Hash(content string) string {
 //	"- "   -> <ul class="list list--bullet"><li> (an indented line continues the item)
 //	other  -> <p class="body">, paragraphs separated by blank lines
 //	**x**  -> <strong>x</strong>
+//	a phone number (101, 999, 111, or a UK number starting 0) -> <a class="link" href="tel:…">
+//	a web address (https://… or www.…) -> <a class="link" href="https://…">
 //
 // All text is HTML-escaped before any markup is added, so the only tags in
 // the output are the ones above. The output is deterministic.
@@ -338,5 +341,32 @@ func inline(s string) string {
 		esc = rest[end+2:]
 	}
 	b.WriteString(esc)
-	return b.String()
+	return linkify(b.String())
+}
+
+// linkable finds phone numbers and web addresses in escaped leaflet text: the short numbers
+// 101, 999 and 111 standing alone, UK numbers of 10 or 11 digits starting 0 (spaces allowed
+// between groups), and web addresses starting https://, http:// or www.
+var linkable = regexp.MustCompile(`(?:https?://|www\.)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/[^\s<]*)?|\b0\d{2,4}(?: \d{2,4}){0,3}\b|\b(?:101|999|111)\b`)
+
+// linkify turns phone numbers into tel: links and web addresses into links, in text that is
+// already escaped (so the links are the only markup it adds). Only the rendering changes: the
+// content, and so its SHA-256 kept as evidence, stays the same.
+func linkify(esc string) string {
+	return linkable.ReplaceAllStringFunc(esc, func(m string) string {
+		if m[0] == 'h' || m[0] == 'w' {
+			url := strings.TrimRight(m, ".,:!?)")
+			tail := m[len(url):]
+			href := url
+			if strings.HasPrefix(url, "www.") {
+				href = "https://" + url
+			}
+			return `<a class="link" href="` + href + `">` + url + `</a>` + tail
+		}
+		digits := strings.ReplaceAll(m, " ", "")
+		if len(digits) > 3 && (len(digits) < 10 || len(digits) > 11) {
+			return m // not a phone number (a year, a count)
+		}
+		return `<a class="link" href="tel:` + digits + `">` + m + `</a>`
+	})
 }

@@ -292,7 +292,7 @@ func TestRenderHTML(t *testing.T) {
 		{"paragraphs", "One\nwraps.\n\n\nTwo.\n",
 			`<p class="body">One` + "\nwraps.</p>\n" + `<p class="body">Two.</p>` + "\n"},
 		{"bold", "Call **999** now, **or** not.\n",
-			`<p class="body">Call <strong>999</strong> now, <strong>or</strong> not.</p>` + "\n"},
+			`<p class="body">Call <strong><a class="link" href="tel:999">999</a></strong> now, <strong>or</strong> not.</p>` + "\n"},
 		{"unmatched and empty bold", "a ** b\n\n**** c\n",
 			`<p class="body">a ** b</p>` + "\n" + `<p class="body">**** c</p>` + "\n"},
 		{"bold over two lines", "**one\ntwo**\n",
@@ -315,8 +315,18 @@ func TestRenderHTML(t *testing.T) {
 			`<p class="body">Tom &amp; &#34;Jerry&#34;</p>` + "\n"},
 		{"CRLF", "# T\r\n\r\nText\r\n",
 			`<h1 class="heading-xl">T</h1>` + "\n" + `<p class="body">Text</p>` + "\n"},
-		{"phone numbers are plain text", "Call 08000 121 700.\n",
-			`<p class="body">Call 08000 121 700.</p>` + "\n"},
+		{"phone numbers are tel: links", "Call 08000 121 700.\n",
+			`<p class="body">Call <a class="link" href="tel:08000121700">08000 121 700</a>.</p>` + "\n"},
+		{"short numbers too", "Call 999, or 101.\n",
+			`<p class="body">Call <a class="link" href="tel:999">999</a>, or <a class="link" href="tel:101">101</a>.</p>` + "\n"},
+		{"a bold number", "**03000 11 55 55**\n",
+			`<p class="body"><strong><a class="link" href="tel:03000115555">03000 11 55 55</a></strong></p>` + "\n"},
+		{"not every number is a phone number", "Open 24 hours, 8am to 8pm, since 2026, 1010 or 0123.\n",
+			`<p class="body">Open 24 hours, 8am to 8pm, since 2026, 1010 or 0123.</p>` + "\n"},
+		{"a web address", "Website: www.hertfordshirebeacon.org.\n",
+			`<p class="body">Website: <a class="link" href="https://www.hertfordshirebeacon.org">www.hertfordshirebeacon.org</a>.</p>` + "\n"},
+		{"an address cannot break out", "https://x.org/\"onclick=&<b>\n",
+			`<p class="body"><a class="link" href="https://x.org/&#34;onclick=&amp;&lt;b&gt;">https://x.org/&#34;onclick=&amp;&lt;b&gt;</a></p>` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,8 +348,11 @@ func TestRenderHTMLDriverLeaflet(t *testing.T) {
 		`<h2 class="heading-l">Where to report</h2>`,
 		`<h3 class="heading-m">Forced labour</h3>`,
 		`<ul class="list list--bullet">`,
-		`<strong>08000 121 700</strong>`,
-		`<strong>03000 11 55 55</strong>`,
+		`<strong><a class="link" href="tel:08000121700">08000 121 700</a></strong>`,
+		`<strong><a class="link" href="tel:03000115555">03000 11 55 55</a></strong>`,
+		`<strong><a class="link" href="tel:999">999</a></strong>`,
+		`call the police on <strong><a class="link" href="tel:101">101</a></strong>`,
+		`<a class="link" href="https://www.hertfordshirebeacon.org">www.hertfordshirebeacon.org</a>`,
 	} {
 		t.Run(want, func(t *testing.T) {
 			if !strings.Contains(got, want) {
@@ -363,7 +376,12 @@ var allowedTags = []string{
 	`<ul class="list list--bullet">`, `</ul>`,
 	`<li>`, `</li>`,
 	`<strong>`, `</strong>`,
+	`</a>`,
 }
+
+// allowedLink is the one tag with a value in it: a tel: link of digits, or a web link whose
+// address went through the HTML escaping (so it holds no quote or angle bracket).
+var allowedLink = regexp.MustCompile(`^<a class="link" href="(?:tel:\+?[0-9]{3,11}|https?://[^"<>\s]+)">`)
 
 // checkRendered fails if html contains anything but RenderHTML's own tags.
 func checkRendered(t *testing.T, in, html string) {
@@ -385,6 +403,7 @@ func checkRendered(t *testing.T, in, html string) {
 				break
 			}
 		}
+		ok = ok || allowedLink.MatchString(rest)
 		if !ok {
 			t.Fatalf("RenderHTML(%q) has an unexpected tag: %q", in, rest[:min(len(rest), 30)])
 		}

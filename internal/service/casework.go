@@ -151,7 +151,7 @@ func (s *Service) RequestInformation(ctx context.Context, a domain.Actor, renewa
 	}
 	_, c, email := s.driverEmail(ctx, r)
 	mail := store.OutboxMessage{To: email, Subject: "Your taxi driver licence renewal " + r.Reference + ": more information needed",
-		Body: fmt.Sprintf("%s's licensing team needs more information to decide your renewal %s.\n\nSign in at %s/renew/sign-in to read their message and reply.\n", c.Name, r.Reference, s.opt.BaseURL)}
+		Body: fmt.Sprintf("%s's licensing team needs more information to decide your renewal %s.\n\nSign in at %s/renew/sign-in to read their message and reply.\n\n%s\n", c.Name, r.Reference, s.opt.BaseURL, c.ContactText())}
 	_, err = s.store.Transition(ctx, r.ID, []domain.RenewalStatus{domain.StatusSubmitted, domain.StatusInReview}, domain.StatusMoreInfo,
 		domain.CaseEvent{At: s.now(), ActorKind: domain.ActorStaff, ActorID: a.StaffID, Kind: "more_info", Message: message},
 		s.entry(a, "renewal.more_info", r.CouncilID, "renewal:"+r.Reference, nil), mail)
@@ -190,8 +190,8 @@ func (s *Service) Approve(ctx context.Context, a domain.Actor, renewalID int64, 
 		s.entry(a, "renewal.approved", r.CouncilID, "renewal:"+r.Reference, map[string]any{}),
 		func(d domain.Driver, done domain.Renewal) store.OutboxMessage {
 			return store.OutboxMessage{To: email, Subject: "Your taxi driver licence has been renewed (" + r.Reference + ")",
-				Body: fmt.Sprintf("%s has approved your renewal %s. Your driver licence now runs until %s.\n\nYour new licence and badge details will follow from the licensing team.\n",
-					c.Name, r.Reference, done.NewExpiry.Format("2 January 2006"))}
+				Body: fmt.Sprintf("%s has approved your renewal %s. Your driver licence now runs until %s.\n\nYour new licence and badge details will follow from the licensing team.\n\n%s\n",
+					c.Name, r.Reference, done.NewExpiry.Format("2 January 2006"), c.ContactText())}
 		})
 }
 
@@ -213,7 +213,7 @@ func (s *Service) Refuse(ctx context.Context, a domain.Actor, renewalID int64, r
 	}
 	_, c, email := s.driverEmail(ctx, r)
 	mail := store.OutboxMessage{To: email, Subject: "Decision on your taxi driver licence renewal " + r.Reference,
-		Body: fmt.Sprintf("%s has refused your renewal %s.\n\nReason: %s\n\nThe letter from the licensing team explains how to appeal.\n", c.Name, r.Reference, reason)}
+		Body: fmt.Sprintf("%s has refused your renewal %s.\n\nReason: %s\n\nThe letter from the licensing team explains how to appeal.\n\n%s\n", c.Name, r.Reference, reason, c.ContactText())}
 	_, err = s.store.Refuse(ctx, r.ID, a.StaffID, s.now(), reason, nr3s,
 		s.entry(a, "renewal.refused", r.CouncilID, "renewal:"+r.Reference, map[string]any{"nr3s_recorded_on": nr3s.String()}), mail)
 	return err

@@ -28,8 +28,10 @@ func (s *Service) DriverHome(ctx context.Context, driverID int64) (DriverHome, e
 	}
 	r, err := s.store.OpenRenewal(ctx, driverID)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
-		// A driver whose renewal was decided sees it; otherwise a new draft is started.
-		if latest, lerr := s.store.LatestRenewal(ctx, driverID); lerr == nil && latest.Status != domain.StatusWithdrawn {
+		// A driver whose renewal was decided, or who withdrew a sent renewal, sees it (and starts
+		// again from there); otherwise a new draft is started. A draft withdrawn when the
+		// licensing team took the renewal on paper has no reference and is not shown.
+		if latest, lerr := s.store.LatestRenewal(ctx, driverID); lerr == nil && (latest.Status != domain.StatusWithdrawn || latest.Reference != "") {
 			r, err = latest, nil
 		} else {
 			r, err = s.store.StartRenewal(ctx, driver, s.now())

@@ -67,7 +67,7 @@ func (s *Service) StartSignIn(ctx context.Context, req SignInRequest) (domain.Dr
 	}
 	if strings.TrimSpace(driver.Email) == "" {
 		return driver, domain.NewError(domain.CodeConflict, "no_email",
-			"We do not hold an email address for your licence, so we cannot send you a code. Contact "+council.Name+"'s licensing team to add one.")
+			"We do not hold an email address for your licence, so we cannot send you a code. Ask the licensing team to add one. "+council.ContactText())
 	}
 	if err := s.sendCode(ctx, driver, council); err != nil {
 		return driver, err
@@ -153,4 +153,18 @@ func (s *Service) limit(ctx context.Context, bucket, key string, max int) error 
 		return domain.NewError(domain.CodeRateLimited, "rate_limited", "There have been too many attempts. Wait 15 minutes and try again.")
 	}
 	return nil
+}
+
+// CodeSentTo is where a signed-in-pending driver's code went, masked (j•••@e•••.com), and
+// their council, for the code page.
+func (s *Service) CodeSentTo(ctx context.Context, driverID int64) (string, domain.Council, error) {
+	d, err := s.store.DriverByID(ctx, driverID)
+	if err != nil {
+		return "", domain.Council{}, err
+	}
+	c, err := s.store.CouncilByID(ctx, d.CouncilID)
+	if err != nil {
+		return "", domain.Council{}, err
+	}
+	return domain.MaskEmail(d.Email), c, nil
 }

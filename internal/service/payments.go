@@ -401,6 +401,9 @@ func (s *Service) confirmationMessage(ctx context.Context, r domain.Renewal) sto
 		Subject: "We have received your taxi driver licence renewal " + r.Reference,
 		Body: fmt.Sprintf("Thank you. %s has received your application to renew your driver licence.\n\n"+
 			"Your reference is %s. Quote it if you contact the licensing team.\n\n"+
-			"You can check progress at %s/renew/status\n", council.Name, r.Reference, s.opt.BaseURL),
+			"What happens next: the licensing team checks your application and aims to decide it within %d working days. "+
+			"We will email you when it is decided, or if they need anything else from you.\n\n"+
+			"You can check progress, or withdraw your renewal until it is decided, at %s/renew/status\n\n%s\n",
+			council.Name, r.Reference, council.DecisionDays, s.opt.BaseURL, council.ContactText()),
 	}
 }

@@ -523,10 +523,8 @@ func (s *Service) reminderEmail(c store.ReminderCandidate, daysLeft int, today d
 	} else {
 		how = "You can renew online now at " + renewURL
 	}
-	contact := c.Council.Name + "'s licensing team"
-	if c.Council.ContactEmail != "" {
-		contact += " at " + c.Council.ContactEmail
-	}
+	// The council's details for drivers (not ContactEmail, which is where reports go).
+	contact := c.Council.ContactText()
 	body := fmt.Sprintf(`Dear %s,
 
 Your %s taxi and private hire driver licence (%s) expires on %s, %s.
@@ -537,7 +535,7 @@ Renewing includes a short modern slavery awareness step. You read the Hertfordsh
 
 If you have started your renewal, sign in to finish it. If you have already sent it, you can ignore this email.
 
-If you have a question, contact %s.
+If you have a question: %s
 
 We send these reminders 60, 30 and 14 days before a licence expires.
 `, d.FullName(), c.Council.Name, d.LicenceNumber, expiry, when, how, contact)

@@ -597,3 +597,56 @@ func (s *Store) StartPaperRenewal(ctx context.Context, d domain.Driver, staffID 
 	})
 	return out, err
 }
+
+// WithdrawRenewal withdraws the driver's sent renewal, in one transaction that re-reads its
+// status: only a renewal sent and not yet decided can be withdrawn; anything else is refused
+// with nothing written. The case event, the audit entry and the driver's email go with it.
+func (s *Store) WithdrawRenewal(ctx context.Context, driverID int64, ev domain.CaseEvent, audit domain.AuditEntry, mail func(domain.Renewal) OutboxMessage) (domain.Renewal, error) {
+	var out domain.Renewal
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		var row renewalRow
+		err := tx.Where("driver_id = ?", driverID).Order("id DESC").Take(&row).Error
+		if isNotFound(err) {
+			return domain.NewError(domain.CodeConflict, "not_sent", "You have not sent a renewal, so there is nothing to withdraw.")
+		}
+		if err != nil {
+			return err
+		}
+		r, err := row.toDomain()
+		if err != nil {
+			return err
+		}
+		switch {
+		case r.Status == domain.StatusDraft:
+			return domain.NewError(domain.CodeConflict, "not_sent", "You have not sent your renewal yet, so there is nothing to withdraw.")
+		case r.Status == domain.StatusWithdrawn:
+			return domain.NewError(domain.CodeConflict, "already_withdrawn", "Your renewal "+r.Reference+" has already been withdrawn.")
+		case !r.Status.Withdrawable():
+			return domain.NewError(domain.CodeConflict, "decided", "Your renewal "+r.Reference+" has already been decided, so it cannot be withdrawn.")
+		}
+		res := tx.Model(&renewalRow{}).Where("id = ? AND status = ?", r.ID, string(r.Status)).
+			Updates(map[string]any{"status": string(domain.StatusWithdrawn), "updated_at": ev.At.UTC()})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return domain.NewError(domain.CodeConflict, "changed", "Your renewal changed while you were withdrawing it. Check its status and try again.")
+		}
+		if err := addEvent(tx, ev, r.ID); err != nil {
+			return err
+		}
+		audit.CouncilID, audit.Target = r.CouncilID, "renewal:"+r.Reference
+		if err := appendAudit(tx, audit); err != nil {
+			return err
+		}
+		r.Status = domain.StatusWithdrawn
+		if m := mail(r); m.To != "" {
+			if err := enqueue(tx, m, ev.At); err != nil {
+				return err
+			}
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}

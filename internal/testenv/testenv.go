@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -76,6 +77,8 @@ type Options struct {
 	// ClamdAddr, when set, scans uploads with the clamd client at that address (a test's own
 	// listener speaking the protocol, or a real clamd).
 	ClamdAddr string
+	// Log, when set, receives the server's log (text), for tests that check what is logged.
+	Log io.Writer
 }
 
 // New starts an environment; everything is closed when the test ends.
@@ -104,6 +107,9 @@ func New(t testing.TB, opts Options) *Env {
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("RENEWALS_TEST_LOG") != "" { // the server's log, when debugging a test
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opts.Log != nil {
+		log = slog.New(slog.NewTextHandler(opts.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	env := &Env{Store: st, Clock: clock, Config: cfg, Drivers: map[string]domain.Driver{}, log: log, clamd: opts.ClamdAddr}
 	env.Pay = paystub.New(paystub.Options{Clock: clock.Now})

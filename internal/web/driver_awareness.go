@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -163,6 +164,8 @@ type checkAnswersView struct {
 	LeafletOK bool
 	Missing   bool
 	Errors    *fieldErrors
+	// NotConfirmed explains why the leaflet is not confirmed yet, e.g. a new version since.
+	NotConfirmed string
 }
 
 type summarySection struct {
@@ -202,7 +205,31 @@ func documentsSummary(a domain.Answers) summarySection {
 	return sec
 }
 
-func checkAnswersData(a domain.Answers, aw domain.Awareness) checkAnswersView {
+// notConfirmedText says why the awareness step is not done: a new version published since the
+// driver confirmed, started but not confirmed, or not started.
+func notConfirmedText(aw domain.Awareness, loc *time.Location) string {
+	switch aw.Status {
+	case domain.AwarenessAcknowledged:
+		return ""
+	case domain.AwarenessOutdated:
+		return "Not confirmed yet: a new version of the leaflet (version " + aw.Current.Version + ") was published on " +
+			aw.Current.PublishedAt.In(loc).Format("2 January 2006") + ". You must read it and confirm it before you send your renewal."
+	case domain.AwarenessIssued:
+		return "Not confirmed yet: you have opened the leaflet but not answered the questions and confirmed it."
+	}
+	return "Not confirmed yet: read the leaflet, answer three questions about it and confirm it."
+}
+
+func checkAnswersData(a domain.Answers, aw domain.Awareness, fees []domain.Fee, loc *time.Location) checkAnswersView {
+	fee := "Not set yet by your council"
+	for _, f := range fees {
+		if f.TermYears == a.Licence.TermYears {
+			fee = f.Display()
+		}
+	}
+	if a.Licence.TermYears == 0 {
+		fee = ""
+	}
 	ch := a.Checks
 	rtw := "UK or Irish passport"
 	if ch.RightToWork == domain.RightToWorkShareCode {
@@ -236,6 +263,7 @@ func checkAnswersData(a domain.Answers, aw domain.Awareness) checkAnswersView {
 				{Key: "DVLA driving licence number", Value: a.Licence.DVLANumber, Href: "/renew/licence?from=check", Change: "DVLA driving licence number"},
 				{Key: "DVLA check code", Value: a.Licence.DVLACheckCode, Href: "/renew/licence?from=check", Change: "DVLA check code"},
 				{Key: "Licence term", Value: term, Href: "/renew/licence?from=check", Change: "licence term"},
+				{Key: "Fee", Value: fee, Href: "/renew/licence?from=check", Change: "licence term and so the fee"},
 			}},
 			{ID: "checks", Title: "Your checks", Rows: []summaryRow{
 				{Key: "On the DBS Update Service", Value: dbsRoute(ch), Href: "/renew/checks?from=check", Change: "DBS Update Service answer"},
@@ -249,9 +277,10 @@ func checkAnswersData(a domain.Answers, aw domain.Awareness) checkAnswersView {
 				{Key: "Offences since your last licence", Value: offences, Href: "/renew/declarations?from=check", Change: "offences"},
 			}},
 		},
-		Awareness: aw,
-		LeafletOK: aw.Status == domain.AwarenessAcknowledged,
-		Missing:   len(a.MissingSections()) > 0,
+		Awareness:    aw,
+		LeafletOK:    aw.Status == domain.AwarenessAcknowledged,
+		Missing:      len(a.MissingSections()) > 0,
+		NotConfirmed: notConfirmedText(aw, loc),
 	}
 }
 
@@ -262,7 +291,11 @@ func (s *Server) checkAnswersView(c echo.Context) (checkAnswersView, error) {
 	if err != nil {
 		return checkAnswersView{}, err
 	}
-	v := checkAnswersData(h.Renewal.Answers, h.Awareness)
+	fees, err := s.driverFees(c, h.Council.ID)
+	if err != nil {
+		return checkAnswersView{}, err
+	}
+	v := checkAnswersData(h.Renewal.Answers, h.Awareness, fees, s.svc.Location())
 	if h.Renewal.Status == domain.StatusDraft {
 		if v.Checkout, err = s.svc.Checkout(c.Request().Context(), driverID(c)); err != nil {
 			return v, err
@@ -314,6 +347,17 @@ type statusView struct {
 	Reply     string
 	Replied   bool
 	Errors    *fieldErrors
+	// Contact is the driver's council, for its contact details and decision time.
+	Contact domain.Council
+	// CanWithdraw: the renewal is sent and not yet decided.
+	CanWithdraw bool
+	// RefundToDecide is the payments hook (domain.RefundToDecide): a withdrawn renewal whose fee
+	// was paid. Always false until payments record what was paid.
+	RefundToDecide bool
+	// WithdrawReason is the form's answer on the withdraw page.
+	WithdrawReason string
+	// Withdrew: the driver has just withdrawn (the page after the POST).
+	Withdrew bool
 }
 
 // driverMessage is a request from the licensing team or the driver's reply.
@@ -339,7 +383,8 @@ func (s *Server) statusData(c echo.Context) (statusView, error) {
 		return statusView{}, err
 	}
 	v := statusView{Renewal: h.Renewal, Council: h.Council.Name, Name: h.Driver.FullName(), Status: statusText[h.Renewal.Status],
-		Awareness: h.Awareness, Replied: c.QueryParam("replied") == "1"}
+		Awareness: h.Awareness, Replied: c.QueryParam("replied") == "1", Contact: h.Council, Withdrew: c.QueryParam("withdrawn") == "1",
+		CanWithdraw: h.Renewal.Status.Withdrawable(), RefundToDecide: domain.RefundToDecide(h.Renewal.Status, 0)}
 	if h.Renewal.Status != domain.StatusDraft {
 		events, err := s.svc.DriverMessages(c.Request().Context(), h.Renewal.ID)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,6 +26,36 @@ type taskView struct {
 	// Paid is set when the fee is paid but the renewal is not sent yet: held until the driver
 	// finishes what is left (a new leaflet version to read and confirm).
 	Paid bool
+	// NewLeafletOn is when that version was published.
+	NewLeafletOn time.Time
+	// FeeText says what the renewal costs: the chosen term's fee, or each term's.
+	FeeText string
+}
+
+// feeText says what a renewal costs today: the fee for the chosen term once there is one,
+// otherwise the fee for each term (the range).
+func feeText(fees []domain.Fee, term int) string {
+	for _, f := range fees {
+		if term != 0 && f.TermYears == term {
+			return "The fee for your " + strconv.Itoa(term) + "-year licence is " + f.Display() + "."
+		}
+	}
+	if term != 0 {
+		return "Your council has not set a fee for a " + strconv.Itoa(term) + "-year licence yet. Contact the licensing team before you send your renewal."
+	}
+	if len(fees) == 0 {
+		return ""
+	}
+	parts := make([]string, len(fees))
+	for i, f := range fees {
+		parts[i] = f.Display() + " for a " + strconv.Itoa(f.TermYears) + "-year licence"
+	}
+	return "The fee is " + strings.Join(parts, " or ") + ". You choose the term in the licence section."
+}
+
+// driverFees are the driver's council's fees today, for the task list and check your answers.
+func (s *Server) driverFees(c echo.Context, councilID int64) ([]domain.Fee, error) {
+	return s.svc.Fees(c.Request().Context(), councilID, s.svc.Today())
 }
 
 type taskRow struct {
@@ -77,12 +108,21 @@ func (s *Server) taskList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "tasks", taskView{
+	fees, err := s.driverFees(c, h.Council.ID)
+	if err != nil {
+		return err
+	}
+	v := taskView{
 		Paid: co.Standing.Settled(),
 		Name: h.Driver.FullName(), Council: h.Council.Name, Expiry: h.Driver.LicenceExpiry, Renewal: h.Renewal, Tasks: tasks,
 		CanSubmit:  len(a.MissingSections()) == 0 && h.Awareness.Status == domain.AwarenessAcknowledged,
 		NewLeaflet: h.Awareness.Status == domain.AwarenessOutdated,
-	})
+		FeeText:    feeText(fees, a.Licence.TermYears),
+	}
+	if v.NewLeaflet {
+		v.NewLeafletOn = h.Awareness.Current.PublishedAt
+	}
+	return s.render(c, http.StatusOK, "tasks", v)
 }
 
 // documentsTask is the documents row: completed when every required document is uploaded, in

@@ -45,10 +45,35 @@ func (s *Server) driverRoutes() {
 	s.route(get, "/renew/status", accessDriver, s.statusPage)
 }
 
-type startView struct{}
+// startView lists each council's fee for each licence term today.
+type startView struct {
+	Terms    []int
+	Councils []startFeeRow
+}
+
+type startFeeRow struct {
+	Name string
+	Fees []string // in the order of Terms; "Not set yet" when a council has none
+}
 
 func (s *Server) startPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "start", startView{})
+	all, err := s.svc.AllFees(c.Request().Context(), s.svc.Today())
+	if err != nil {
+		return err
+	}
+	v := startView{Terms: domain.LicenceTerms}
+	for _, cf := range all {
+		row := startFeeRow{Name: cf.Council.Name}
+		for _, t := range domain.LicenceTerms {
+			if f, ok := cf.Fee(t); ok {
+				row.Fees = append(row.Fees, f.Display())
+			} else {
+				row.Fees = append(row.Fees, "Not set yet")
+			}
+		}
+		v.Councils = append(v.Councils, row)
+	}
+	return s.render(c, http.StatusOK, "start", v)
 }
 
 type signInForm struct {
@@ -95,7 +120,7 @@ func (s *Server) signIn(c echo.Context) error {
 		var inel *service.Ineligible
 		switch {
 		case errors.As(err, &inel):
-			return s.render(c, http.StatusOK, "ineligible", ineligibleView{Eligibility: string(inel.Eligibility), Expiry: inel.Driver.LicenceExpiry, Council: inel.Council.Name})
+			return s.render(c, http.StatusOK, "ineligible", ineligibleView{Eligibility: string(inel.Eligibility), Expiry: inel.Driver.LicenceExpiry, Council: inel.Council.Name, Contact: inel.Council})
 		case err != nil:
 			var ok bool
 			if fe, ok = fromDomain(err, ""); !ok {
@@ -121,16 +146,29 @@ type ineligibleView struct {
 	Eligibility string
 	Expiry      domain.Date
 	Council     string
+	Contact     domain.Council
 }
 
 type codeView struct {
-	Code   string
-	Errors *fieldErrors
-	Resent bool
+	Code    string
+	Errors  *fieldErrors
+	Resent  bool
+	SentTo  string // the driver's email address, masked
+	Council domain.Council
+}
+
+// renderCode shows the code page, saying where the code went.
+func (s *Server) renderCode(c echo.Context, status int, v codeView) error {
+	to, council, err := s.svc.CodeSentTo(c.Request().Context(), driverID(c))
+	if err != nil {
+		return err
+	}
+	v.SentTo, v.Council = to, council
+	return s.render(c, status, "code", v)
 }
 
 func (s *Server) codePage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "code", codeView{Resent: c.QueryParam("resent") == "1"})
+	return s.renderCode(c, http.StatusOK, codeView{Resent: c.QueryParam("resent") == "1"})
 }
 
 func (s *Server) verifyCode(c echo.Context) error {
@@ -147,7 +185,7 @@ func (s *Server) verifyCode(c echo.Context) error {
 			}
 			fe.Add("code", de.Message)
 		}
-		return s.render(c, http.StatusUnprocessableEntity, "code", codeView{Code: typed, Errors: fe})
+		return s.renderCode(c, http.StatusUnprocessableEntity, codeView{Code: typed, Errors: fe})
 	}
 	// A new session id at sign-in: the pending session's id is thrown away.
 	_ = s.svc.EndSession(ctx, s.sessionToken(c))
@@ -165,7 +203,7 @@ func (s *Server) resendCode(c echo.Context) error {
 		if domain.ErrorCode(err) == domain.CodeRateLimited {
 			fe := &fieldErrors{}
 			fe.Add("code", err.(*domain.Error).Message)
-			return s.render(c, http.StatusTooManyRequests, "code", codeView{Errors: fe})
+			return s.renderCode(c, http.StatusTooManyRequests, codeView{Errors: fe})
 		}
 		return err
 	}

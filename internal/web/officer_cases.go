@@ -318,7 +318,16 @@ func (s *Server) caseData(c echo.Context, id int64) (caseView, error) {
 		v.AckAt = s.shortTime(cd.Awareness.Acknowledgement.OccurredAt)
 	}
 	if v.Online {
-		v.Answers = checkAnswersData(r.Answers, cd.Awareness).Sections
+		// The fee row shows the fee in force when the renewal was sent (today for a draft).
+		on := s.svc.Today()
+		if !r.SubmittedAt.IsZero() {
+			on = domain.DateOf(r.SubmittedAt.In(s.svc.Location()))
+		}
+		fees, err := s.svc.Fees(c.Request().Context(), r.CouncilID, on)
+		if err != nil {
+			return caseView{}, err
+		}
+		v.Answers = checkAnswersData(r.Answers, cd.Awareness, fees, s.svc.Location()).Sections
 	}
 	latest := domain.LatestChecks(cd.Checks)
 	for _, t := range domain.CheckTypes {

@@ -28,11 +28,11 @@ type feeView struct {
 	Settled        bool
 	InProgress     bool
 	RefundToDecide bool
-	Rows           []feeRowView
+	Rows           []paymentRowView
 	Refundable     []refundOption
 }
 
-type feeRowView struct{ At, What, Amount, Status, Details string }
+type paymentRowView struct{ At, What, Amount, Status, Details string }
 
 type refundOption struct {
 	ID    int64
@@ -52,7 +52,7 @@ func (s *Server) feeView(f domain.FeeStanding, status domain.RenewalStatus) feeV
 	v := feeView{Settled: f.Settled(), RefundToDecide: f.RefundToDecide(status)}
 	_, v.InProgress = f.InProgress()
 	for _, p := range f.Payments {
-		row := feeRowView{At: s.shortTime(p.CreatedAt), What: methodText[p.Method], Amount: domain.FormatPence(p.Amount), Status: paymentStatusText[p.Status]}
+		row := paymentRowView{At: s.shortTime(p.CreatedAt), What: methodText[p.Method], Amount: domain.FormatPence(p.Amount), Status: paymentStatusText[p.Status]}
 		switch p.Method {
 		case domain.PaymentOnline:
 			row.Details = "GOV.UK Pay " + p.ProviderID
@@ -70,7 +70,7 @@ func (s *Server) feeView(f domain.FeeStanding, status domain.RenewalStatus) feeV
 		}
 	}
 	for _, r := range f.Refunds {
-		v.Rows = append(v.Rows, feeRowView{At: s.shortTime(r.RecordedAt), What: "Refund", Amount: "-" + domain.FormatPence(r.Amount), Status: "Refunded", Details: r.Reason})
+		v.Rows = append(v.Rows, paymentRowView{At: s.shortTime(r.RecordedAt), What: "Refund", Amount: "-" + domain.FormatPence(r.Amount), Status: "Refunded", Details: r.Reason})
 	}
 	return v
 }

@@ -38,6 +38,9 @@ func parseTemplates(loc *time.Location) (*templates, error) {
 			return d.Format("2 January 2006")
 		},
 		"add": func(a, b int) int { return a + b },
+		// telURL is a phone number as a tel: link. html/template refuses tel: URLs from strings,
+		// so it is marked safe here: domain.TelURI keeps only digits and a leading +.
+		"telURL": func(phone string) template.URL { return template.URL(domain.TelURI(phone)) },
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict: odd number of arguments")

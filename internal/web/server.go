@@ -100,6 +100,8 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	s.paymentRoutes()
 	s.staffAuthRoutes()
 	s.adminRoutes()
+	s.adminCouncilRoutes()
+	s.driverWithdrawRoutes()
 	s.registerRoutes()
 	s.caseRoutes()
 	s.documentRoutes()

@@ -321,6 +321,7 @@ func (s *Server) staffHome(c echo.Context) error {
 		v.Links = []staffLink{
 			{"/staff/users", "Staff accounts", "Add accounts, disable them, reset passwords and authenticator apps"},
 			{"/staff/audit", "Audit log", "Every sign-in and every staff action, with who, when and from where"},
+			{"/staff/admin/councils", "Councils", "Contact details, decision times, fees and online payment for each council"},
 			{"/staff/renewals", "Renewals", "Every council's renewals, read only"},
 		}
 	}
