@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"html"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -35,6 +40,7 @@ const (
 	titleQuiz         = "Check your understanding"
 	titleConfirm      = "Confirm you have understood the leaflet"
 	titleCheckAnswers = "Check your answers before sending your renewal"
+	titleDocuments    = "Upload your photo and documents"
 	titleSent         = "Renewal sent"
 )
 
@@ -54,7 +60,7 @@ var sections = []section{
 	}},
 	{"/renew/checks", "Your checks", func(today domain.Date) url.Values {
 		medical := today.AddYears(-1)
-		return url.Values{"dbs_number": {"001234567890"}, "dbs_consent": {"yes"}, "tax_check_code": {"ABC DEF 123"},
+		return url.Values{"dbs_update_service": {"yes"}, "dbs_number": {"001234567890"}, "dbs_consent": {"yes"}, "tax_check_code": {"ABC DEF 123"},
 			"medical-day": {strconv.Itoa(medical.Day)}, "medical-month": {strconv.Itoa(int(medical.Month))},
 			"medical-year": {strconv.Itoa(medical.Year)}, "right_to_work": {"uk_irish_passport"}}
 	}},
@@ -63,8 +69,34 @@ var sections = []section{
 	}},
 }
 
+// The photo every driver uploads (the one document a driver on the DBS Update Service with a
+// recent medical sends), on the documents page, to the route that takes it.
+const (
+	documentsPath   = "/renew/documents"
+	photoUploadPath = "/renew/documents/upload/photo"
+	photoWidth      = 600 // the smallest photo the service takes (document.MinPhotoWidth)
+	photoHeight     = 750
+)
+
+// makePhoto makes the virtual drivers' photo, once per run: a 600×750 JPEG, the smallest the
+// service takes, so the upload measures the service's work on a photo and not the size of a
+// phone camera's file.
+func makePhoto() ([]byte, error) {
+	img := image.NewRGBA(image.Rect(0, 0, photoWidth, photoHeight))
+	for y := range photoHeight {
+		for x := range photoWidth {
+			img.Set(x, y, color.RGBA{uint8(x / 3), uint8(y / 3), 120, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // stepWrites says whether a step of the journey writes to the database: every POST does (a code,
-// a session, an answer, the acknowledgement, the renewal); of the page views only the leaflet
+// a session, an answer, the photo, the acknowledgement, the renewal); of the page views only the leaflet
 // (it records the issue) and the first task list of a journey (it starts the draft) do.
 // Sessions record their last use at most once a minute, so other page views only read.
 func stepWrites(step string) string {
@@ -98,7 +130,7 @@ type journeyRun struct {
 // startJourneys starts n virtual drivers. Each takes the next seeded driver, walks the whole
 // journey with a new cookie jar and address, and starts again with another driver, until the
 // run is over.
-func startJourneys(ctx context.Context, live *liveService, drivers []seededDriver, lv domain.LeafletVersion, n int) *journeyRun {
+func startJourneys(ctx context.Context, live *liveService, drivers []seededDriver, lv domain.LeafletVersion, photo []byte, n int) *journeyRun {
 	jr := &journeyRun{gate: newGate(), recs: make([]*recorder, n)}
 	transport := newTransport(n)
 	var next atomic.Int64
@@ -113,7 +145,7 @@ func startJourneys(ctx context.Context, live *liveService, drivers []seededDrive
 					jr.ranOut.Store(true)
 					return
 				}
-				v := newVirtualDriver(live, transport, rec, jr.gate, i)
+				v := newVirtualDriver(live, transport, rec, jr.gate, photo, i)
 				paused, t0 := jr.gate.paused(), time.Now()
 				err := v.renew(ctx, drivers[i], lv)
 				switch {
@@ -249,12 +281,13 @@ type virtualDriver struct {
 	gate   *gate
 	ip     string
 	csrf   string
+	photo  []byte // the JPEG the driver uploads, shared by all (never changed)
 }
 
-func newVirtualDriver(live *liveService, transport http.RoundTripper, rec *recorder, g *gate, n int) *virtualDriver {
+func newVirtualDriver(live *liveService, transport http.RoundTripper, rec *recorder, g *gate, photo []byte, n int) *virtualDriver {
 	jar, _ := cookiejar.New(nil)
 	n++ // 10.0.0.0 is not a host address
-	return &virtualDriver{live: live, rec: rec, gate: g,
+	return &virtualDriver{live: live, rec: rec, gate: g, photo: photo,
 		ip: fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255),
 		client: &http.Client{Jar: jar, Transport: transport, Timeout: 30 * time.Second,
 			// Redirects are followed by hand, so each one is a request of its own and is checked.
@@ -265,6 +298,7 @@ var (
 	csrfInput      = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 	leafletIDInput = regexp.MustCompile(`name="leaflet_id" value="(\d+)"`)
 	pageTitle      = regexp.MustCompile(`<title>([^<]*)</title>`)
+	photoPreview   = regexp.MustCompile(`<img src="/renew/documents/\d+/preview"`)
 	reference      = regexp.MustCompile(`\bTR-[0-9A-Z]{4}-[0-9A-Z]{4}\b`)
 )
 
@@ -298,6 +332,9 @@ func (v *virtualDriver) renew(ctx context.Context, d seededDriver, lv domain.Lea
 		if _, err := v.postFollow(ctx, s.Path, s.Form(today), "/renew", titleTasks); err != nil {
 			return err
 		}
+	}
+	if err := v.uploadPhoto(ctx); err != nil {
+		return err
 	}
 	if _, err := v.get(ctx, "/renew/awareness", lv.Title); err != nil {
 		return err
@@ -359,6 +396,46 @@ func (v *virtualDriver) get(ctx context.Context, path, wantTitle string) (string
 	return body, checkPage("GET "+path, status, body, wantTitle)
 }
 
+// uploadPhoto uploads the driver's photo from the documents page, as a phone's browser sends a
+// file input: a multipart form with the CSRF field first (the service reads the stream in order
+// and checks the token before the file), then the file. It expects a 303 back to the documents
+// page, loads it, and checks it now shows the photo to the driver.
+func (v *virtualDriver) uploadPhoto(ctx context.Context) error {
+	if _, err := v.get(ctx, documentsPath, titleDocuments); err != nil {
+		return err
+	}
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if err := w.WriteField("_csrf", v.csrf); err != nil {
+		return err
+	}
+	part, err := w.CreateFormFile("file", "photo.jpg")
+	if err != nil {
+		return err
+	}
+	if _, err := part.Write(v.photo); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	status, page, location, err := v.send(ctx, http.MethodPost, photoUploadPath, w.FormDataContentType(), &body)
+	if err != nil {
+		return err
+	}
+	if want := documentsPath + "#document-photo"; status != http.StatusSeeOther || location != want {
+		return fmt.Errorf("POST %s: got %d %q, want 303 to %s%s", photoUploadPath, status, location, want, pageSummary(page))
+	}
+	page, err = v.get(ctx, documentsPath, titleDocuments)
+	if err != nil {
+		return err
+	}
+	if !photoPreview.MatchString(page) {
+		return fmt.Errorf("GET %s after the upload: the photo is not shown%s", documentsPath, pageSummary(page))
+	}
+	return nil
+}
+
 // postFollow sends a form with the page's CSRF token, expects a 303 to wantLocation and loads
 // that page, as a browser does.
 func (v *virtualDriver) postFollow(ctx context.Context, path string, form url.Values, wantLocation, wantTitle string) (string, error) {
@@ -373,22 +450,27 @@ func (v *virtualDriver) postFollow(ctx context.Context, path string, form url.Va
 	return v.get(ctx, wantLocation, wantTitle)
 }
 
-// do sends one request, reads the whole answer and records its time under "METHOD /path".
+// do sends one request (with a form, unless it is nil), reads the whole answer and records its
+// time under "METHOD /path".
 func (v *virtualDriver) do(ctx context.Context, method, path string, form url.Values) (status int, body, location string, err error) {
+	if form == nil {
+		return v.send(ctx, method, path, "", nil)
+	}
+	return v.send(ctx, method, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+}
+
+// send is do with a body of any type (none if reqBody is nil).
+func (v *virtualDriver) send(ctx context.Context, method, path, contentType string, reqBody io.Reader) (status int, body, location string, err error) {
 	if err := v.gate.enter(); err != nil {
 		return 0, "", "", err
 	}
 	defer v.gate.leave()
-	var reqBody io.Reader
-	if form != nil {
-		reqBody = strings.NewReader(form.Encode())
-	}
 	req, err := http.NewRequestWithContext(ctx, method, v.live.URL+path, reqBody)
 	if err != nil {
 		return 0, "", "", err
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("X-Forwarded-For", v.ip)
 	step := method + " " + path

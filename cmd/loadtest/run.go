@@ -139,8 +139,12 @@ func loadTest(ctx context.Context, opts options, progress io.Writer) (results, e
 	}
 	defer stopProfile()
 
+	photo, err := makePhoto()
+	if err != nil {
+		return res, err
+	}
 	turn := opts.Duration / time.Duration(opts.Rounds)
-	jr := startJourneys(ctx, live, drivers, lv, opts.Drivers)
+	jr := startJourneys(ctx, live, drivers, lv, photo, opts.Drivers)
 	var serviceTime, serviceCPU, bareTime, bareCPU time.Duration
 	bareRec := newRecorder()
 	for round := 1; round <= opts.Rounds && ctx.Err() == nil; round++ {

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -34,12 +37,15 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 	"github.com/herts-msp/taxi-renewals/internal/testdb"
+	"github.com/herts-msp/taxi-renewals/internal/testenv"
 )
 
 // The crash test: 32 clients walk drivers through the renewal journey against a real server
 // process, which is killed with SIGKILL several times and restarted on the same port and
 // database. Afterwards every request that was answered with success must be in the database,
-// and nothing may be half-written.
+// and nothing may be half-written. Every driver uploads a photo (multipart, streamed into the
+// database in chunks), so kills also land in the middle of uploads: every sent renewal must have
+// each of its required documents, whole.
 //
 // Six of the ten councils take the fee online, through the GOV.UK Pay stand-in running in this
 // test process (so it outlives every kill of the server). Their drivers pay, and then come back
@@ -184,6 +190,8 @@ type crashTally struct {
 	failures    []string          // 5xx answers, unexpected answers, lost sessions
 	signIns     atomic.Int64
 	sections    atomic.Int64
+	uploads     map[string]bool // licence -> a photo upload answered 303 /renew/documents
+	uploaded    atomic.Int64    // photo uploads answered 303
 	requests    atomic.Int64
 	restarts    atomic.Int64 // journeys restarted after a connection error
 	driversDone atomic.Int64
@@ -277,21 +285,25 @@ func newCrashBrowser(base, ip string, tally *crashTally) *crashBrowser {
 }
 
 func (b *crashBrowser) do(ctx context.Context, method, path string, form url.Values) (crashPage, error) {
-	var body io.Reader
-	if form != nil {
-		f := url.Values{}
-		for k, v := range form {
-			f[k] = v
-		}
-		f.Set("_csrf", b.csrf)
-		body = strings.NewReader(f.Encode())
+	if form == nil {
+		return b.send(ctx, method, path, "", nil)
 	}
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = v
+	}
+	f.Set("_csrf", b.csrf)
+	return b.send(ctx, method, path, "application/x-www-form-urlencoded", strings.NewReader(f.Encode()))
+}
+
+// send is do with a body of any type (none if body is nil).
+func (b *crashBrowser) send(ctx context.Context, method, path, contentType string, body io.Reader) (crashPage, error) {
 	req, err := http.NewRequestWithContext(ctx, method, b.base+path, body)
 	if err != nil {
 		return crashPage{}, err
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	// The server trusts 127.0.0.1 as a proxy, so each driver has their own address for the
 	// per-address rate limits, as drivers on their own phones would.
@@ -322,6 +334,18 @@ func (b *crashBrowser) do(ctx context.Context, method, path string, form url.Val
 	return p, nil
 }
 
+// upload sends a file as a phone's browser sends a file input: a multipart form with the CSRF
+// field first (the service reads the stream in order and checks the token before the file).
+func (b *crashBrowser) upload(ctx context.Context, path, fileName string, content []byte) (crashPage, error) {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("_csrf", b.csrf)
+	part, _ := w.CreateFormFile("file", fileName)
+	_, _ = part.Write(content)
+	_ = w.Close()
+	return b.send(ctx, http.MethodPost, path, w.FormDataContentType(), &body)
+}
+
 func excerpt(s string) string {
 	if i := strings.Index(s, "<main"); i >= 0 {
 		s = s[i:]
@@ -347,7 +371,8 @@ type crashJourney struct {
 	tally    *crashTally
 	codes    *testdb.DB
 	quiz     url.Values
-	signedIn bool // the browser holds a driver session the server confirmed with a 303
+	photo    []byte // a valid JPEG, shared by every driver (never changed)
+	signedIn bool   // the browser holds a driver session the server confirmed with a 303
 	srv      *crashServer
 	stub     *paystub.Server
 	stubURL  string
@@ -432,7 +457,7 @@ var crashSections = []struct {
 	{"/renew/contact", url.Values{"email": {"zoe.obrien@example.org"}, "phone": {"07700 900 982"}, "address_line_1": {"1 Stanborough Road"},
 		"address_line_2": {""}, "town": {"Welwyn Garden City"}, "postcode": {"al8 6xf"}}},
 	{"/renew/licence", url.Values{"dvla_number": {"MORGA753116SM9IJ"}, "dvla_check_code": {"Ab12Cd34"}, "term": {"3"}}},
-	{"/renew/checks", url.Values{"dbs_number": {"001234567890"}, "dbs_consent": {"yes"}, "tax_check_code": {"ABC DEF 123"},
+	{"/renew/checks", url.Values{"dbs_update_service": {"yes"}, "dbs_number": {"001234567890"}, "dbs_consent": {"yes"}, "tax_check_code": {"ABC DEF 123"},
 		"medical-day": {"14"}, "medical-month": {"8"}, "medical-year": {"2025"}, "right_to_work": {"uk_irish_passport"}}},
 	{"/renew/declarations", url.Values{"has_offences": {"no"}, "truthful": {"yes"}}},
 }
@@ -477,6 +502,19 @@ func (j *crashJourney) run(ctx context.Context) (bool, error) {
 		}
 		j.tally.sections.Add(1)
 	}
+	// The photo, every time the journey passes here: after a kill the upload is made again and
+	// replaces the one that may have been stored.
+	if err := j.expectGet(ctx, "/renew/documents", http.StatusOK, ""); err != nil {
+		return false, err
+	}
+	p, err = j.b.upload(ctx, "/renew/documents/upload/photo", "photo.jpg", j.photo)
+	if err := j.expect(p, err, "POST /renew/documents/upload/photo", http.StatusSeeOther, "/renew/documents#document-photo"); err != nil {
+		return false, err
+	}
+	j.tally.uploaded.Add(1)
+	j.tally.mu.Lock()
+	j.tally.uploads[j.d.licence] = true
+	j.tally.mu.Unlock()
 	if err := j.expectGet(ctx, "/renew/awareness", http.StatusOK, ""); err != nil {
 		return false, err
 	}
@@ -657,6 +695,62 @@ func (j *crashJourney) comeBack(ctx context.Context, cp *crashPayment) bool {
 	return true
 }
 
+// crashCheckDocument checks that document id is renewalID's document of kind k, uploaded or
+// accepted, and whole: its chunks numbered from 0 with none missing, adding up to its size and
+// hashing to its SHA-256. It returns what is wrong, or "".
+func crashCheckDocument(ctx context.Context, t *testing.T, db *testdb.DB, renewalID int64, k domain.DocumentKind, id int64) string {
+	t.Helper()
+	var docRenewal, size int64
+	var kind, status, sum string
+	err := db.QueryRowContext(ctx, `SELECT renewal_id, kind, status, size_bytes, sha256 FROM documents WHERE id = ?`, id).
+		Scan(&docRenewal, &kind, &status, &size, &sum)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "not in the documents table"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case docRenewal != renewalID:
+		return fmt.Sprintf("belongs to renewal %d", docRenewal)
+	case kind != string(k):
+		return "is a " + kind
+	case status != string(domain.DocumentUploaded) && status != string(domain.DocumentAccepted):
+		return "has status " + status
+	}
+	rows, err := db.QueryContext(ctx, `SELECT seq, data FROM document_chunks WHERE document_id = ? ORDER BY seq`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	h := sha256.New()
+	var n int64
+	next := 0
+	for rows.Next() {
+		var seq int
+		var data []byte
+		if err := rows.Scan(&seq, &data); err != nil {
+			t.Fatal(err)
+		}
+		if seq != next {
+			return fmt.Sprintf("chunk %d is missing", next)
+		}
+		next++
+		n += int64(len(data))
+		h.Write(data)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != size {
+		return fmt.Sprintf("its %d chunks hold %d bytes; size_bytes is %d", next, n, size)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		return fmt.Sprintf("its content hashes to %s; sha256 is %s", got, sum)
+	}
+	return ""
+}
+
 func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test builds the binary and runs a server process for about 30 s: skipped with -short")
@@ -749,6 +843,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	for i, q := range leafletV.Quiz {
 		quiz.Set("q"+strconv.Itoa(i+1), strconv.Itoa(q.Correct))
 	}
+	photo := testenv.PhotoJPEG(t)
 
 	// A separate connection to read sign-in codes from the outbox (the server's worker marks
 	// them sent, so they are read from the table whatever their state).
@@ -768,7 +863,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	}()
 
 	tally := &crashTally{acks: map[string]bool{}, submits: map[string]bool{}, references: map[string]string{}, connErrors: map[string]int{},
-		payments: map[string]*crashPayment{}, declined: map[string]string{}}
+		payments: map[string]*crashPayment{}, declined: map[string]string{}, uploads: map[string]bool{}}
 	loadCtx, stopLoad := context.WithTimeout(ctx, crashLoadFor)
 	defer stopLoad()
 	queue := make(chan crashDriver, len(drivers))
@@ -785,7 +880,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 				if loadCtx.Err() != nil {
 					return
 				}
-				j := &crashJourney{d: d, b: newCrashBrowser(base, d.ip, tally), tally: tally, codes: codes, quiz: quiz,
+				j := &crashJourney{d: d, b: newCrashBrowser(base, d.ip, tally), tally: tally, codes: codes, quiz: quiz, photo: photo,
 					srv: srv, stub: stub, stubURL: stubURL}
 				for attempt := 0; attempt < 30 && loadCtx.Err() == nil; attempt++ {
 					done, err := j.run(loadCtx)
@@ -1119,6 +1214,71 @@ killing:
 			submitRowsFound++
 		}
 	}
+	// Documents: every upload answered 303 left its photo on the driver's renewal, and every
+	// sent renewal has each document it requires.
+	type renewalAnswers struct {
+		id                       int64
+		licence, status, answers string
+	}
+	var renewals []renewalAnswers
+	rows, err = db.QueryContext(ctx, `SELECT r.id, d.licence_number, r.status, r.answers_json FROM renewals r JOIN drivers d ON d.id = r.driver_id ORDER BY r.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var r renewalAnswers
+		if err := rows.Scan(&r.id, &r.licence, &r.status, &r.answers); err != nil {
+			t.Fatal(err)
+		}
+		renewals = append(renewals, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	sentChecked, docsChecked := 0, 0
+	var docProblems []string
+	for _, r := range renewals {
+		var a domain.Answers
+		if err := json.Unmarshal([]byte(r.answers), &a); err != nil {
+			docProblems = append(docProblems, fmt.Sprintf("%s: renewal %d's answers do not parse: %v", r.licence, r.id, err))
+			continue
+		}
+		var kinds []domain.DocumentKind
+		switch {
+		case r.status != string(domain.StatusDraft):
+			kinds = a.RequiredDocuments()
+			sentChecked++
+		case tally.uploads[r.licence]:
+			kinds = []domain.DocumentKind{domain.DocumentPhoto}
+		}
+		for _, k := range kinds {
+			id := a.Documents.ID(k)
+			if id == 0 {
+				docProblems = append(docProblems, fmt.Sprintf("%s: renewal %d (%s) has no %s in its answers", r.licence, r.id, r.status, k))
+				continue
+			}
+			if problem := crashCheckDocument(ctx, t, db, r.id, k, id); problem != "" {
+				docProblems = append(docProblems, fmt.Sprintf("%s: renewal %d (%s), %s %d: %s", r.licence, r.id, r.status, k, id, problem))
+				continue
+			}
+			docsChecked++
+		}
+	}
+	hasRenewal := map[string]bool{}
+	for _, r := range renewals {
+		hasRenewal[r.licence] = true
+	}
+	for lic := range tally.uploads {
+		if !hasRenewal[lic] {
+			docProblems = append(docProblems, lic+": photo upload answered 303 but the driver has no renewal")
+		}
+	}
+	sort.Strings(docProblems)
+	for _, p := range docProblems {
+		lost = append(lost, "documents: "+p)
+	}
+
 	sort.Strings(lost)
 	for _, l := range lost {
 		t.Errorf("lost: %s", l)
@@ -1157,6 +1317,13 @@ killing:
 		"renewals sent without a taken payment where the council takes the fee online": `SELECT COUNT(*) FROM renewals r
 			JOIN councils c ON c.id = r.council_id WHERE r.status <> 'draft' AND c.pay_api_key_sealed <> ''
 			AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.renewal_id = r.id AND p.status = 'success')`,
+		"documents whose chunks do not add up to their size": `SELECT COUNT(*) FROM documents d
+			WHERE d.size_bytes <> COALESCE((SELECT SUM(LENGTH(c.data)) FROM document_chunks c WHERE c.document_id = d.id), 0)`,
+		"documents of another driver or council than their renewal's": `SELECT COUNT(*) FROM documents d JOIN renewals r ON r.id = d.renewal_id
+			WHERE d.driver_id <> r.driver_id OR d.council_id <> r.council_id`,
+		"documents replaced without a later one of the same renewal and kind": `SELECT COUNT(*) FROM documents d
+			WHERE d.status = 'replaced' AND NOT EXISTS (SELECT 1 FROM documents n WHERE n.id = d.replaced_by_id
+				AND n.renewal_id = d.renewal_id AND n.kind = d.kind AND n.id > d.id)`,
 		"drivers with more than one open renewal": `SELECT COUNT(*) FROM (SELECT driver_id FROM renewals
 			WHERE status IN ('draft', 'submitted', 'in_review', 'more_info') GROUP BY driver_id HAVING COUNT(*) > 1) AS open_twice`,
 		"acknowledgements without an issue of the same leaflet to the same driver": `SELECT COUNT(*) FROM evidence a
@@ -1229,6 +1396,10 @@ killing:
 	}
 	t.Logf("database: %d acknowledgements, %d renewals submitted, %d evidence rows; %s; %s",
 		len(acked), len(submitted), count(`SELECT COUNT(*) FROM evidence`), integrity, strings.TrimSpace(auditOut))
+	t.Logf("documents: %d photo uploads answered 303 (%d drivers); %d documents stored, %d of them replaced by a later upload; "+
+		"%d sent renewals checked: %d required documents present, whole and hashing to their sha256 (drafts' photos included); problems: %d",
+		tally.uploaded.Load(), len(tally.uploads), count(`SELECT COUNT(*) FROM documents`), count(`SELECT COUNT(*) FROM documents WHERE status = 'replaced'`),
+		sentChecked, docsChecked, len(docProblems))
 	t.Logf("client errors (expected while the server is down): %s; 5xx and other failures: %d",
 		strings.Join(errKinds, ", "), len(tally.failures))
 	t.Logf("payments: %d created at the provider, %d taken (%d came back with no kill in between, %d came back after a kill and restart, %d tabs closed), "+

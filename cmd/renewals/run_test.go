@@ -40,7 +40,14 @@ func (s *syncBuffer) String() string {
 }
 
 // noEnv is an empty environment; on PostgreSQL it holds the secret key the service then requires.
-func noEnv(k string) string { return testSecretKeyEnv(k) }
+// The demo's payment stand-in takes any free port rather than the well-known localhost:8081,
+// which another engineer's demo or test on the same machine may hold.
+func noEnv(k string) string {
+	if k == "RENEWALS_DEMO_PAY_ADDR" {
+		return "127.0.0.1:0"
+	}
+	return testSecretKeyEnv(k)
+}
 
 // testSecretKeyEnv gives RENEWALS_SECRET_KEY when the tests run against PostgreSQL, where the
 // service will not make up a key file of its own.
@@ -133,6 +140,13 @@ func serveFor(t *testing.T, args []string, check func(base string, stdout string
 			if resp.StatusCode == http.StatusOK {
 				break
 			}
+		}
+		select {
+		case code := <-done:
+			// It stopped (the demo data could not be loaded, say): no use waiting for it.
+			cancel()
+			t.Fatalf("serve exited %d before it was ready:\n%s%s", code, out.String(), errOut.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			cancel()

@@ -2,12 +2,19 @@
 package demo
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"io/fs"
 	"time"
 
 	"github.com/herts-msp/taxi-renewals/db"
+	"github.com/herts-msp/taxi-renewals/internal/document"
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/internal/store"
@@ -101,10 +108,14 @@ func Seed(ctx context.Context, st *store.Store, today domain.Date, now time.Time
 }
 
 // SubmitDemoRenewals sends online renewals for a few demo drivers, through the same store
-// calls the driver's journey makes (leaflet issued, check passed, acknowledged, submitted),
-// so officers have a queue to work. Drivers who already have one are left alone.
+// calls the driver's journey makes (leaflet issued, check passed, photo uploaded, acknowledged,
+// submitted), so officers have a queue to work. Drivers who already have one are left alone.
 func SubmitDemoRenewals(ctx context.Context, st *store.Store, licences map[string]string, now time.Time) error {
 	medical, _ := domain.ParseISODate("2026-06-01")
+	photo, err := demoPhoto()
+	if err != nil {
+		return err
+	}
 	for slug, licence := range licences {
 		council, err := st.CouncilBySlug(ctx, slug)
 		if err != nil {
@@ -127,10 +138,18 @@ func SubmitDemoRenewals(ctx context.Context, st *store.Store, licences map[strin
 		if _, err := st.UpdateDraft(ctx, d.ID, now, func(a *domain.Answers) {
 			a.Contact = domain.ContactAnswers{Saved: true, Email: d.Email, Phone: d.Phone, AddressLine1: "1 High Street", Town: "Watford", Postcode: d.Postcode}
 			a.Licence = domain.LicenceAnswers{Saved: true, DVLANumber: "MORGA753116SM9IJ", DVLACheckCode: "Ab12Cd34", TermYears: 3}
-			a.Checks = domain.CheckAnswers{Saved: true, DBSNumber: "001234567890", DBSConsent: true, TaxCheckCode: "ABC123DEF", MedicalDate: medical, RightToWork: domain.RightToWorkPassport}
+			a.Checks = domain.CheckAnswers{Saved: true, DBSUpdateService: "yes", DBSNumber: "001234567890", DBSConsent: true, TaxCheckCode: "ABC123DEF", MedicalDate: medical, RightToWork: domain.RightToWorkPassport}
 			a.Declarations = domain.DeclarationAnswers{Saved: true, Truthful: true}
 			a.QuizPassedLeafletID = v.ID
 		}); domain.ErrorReason(err) == "not_draft" {
+			continue // another instance starting on the same database sent it just now
+		} else if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(photo)
+		if _, err := st.AddDocument(ctx, d.ID, now, store.NewDocument{Kind: domain.DocumentPhoto, ContentType: "image/jpeg",
+			FilenameGiven: "photo.jpg", Size: int64(len(photo)), SHA256: hex.EncodeToString(sum[:]),
+			Width: demoPhotoWidth, Height: demoPhotoHeight, ScanResult: "not scanned", Content: bytes.NewReader(photo)}); domain.ErrorReason(err) == "document_locked" {
 			continue // another instance starting on the same database sent it just now
 		} else if err != nil {
 			return err
@@ -143,6 +162,24 @@ func SubmitDemoRenewals(ctx context.Context, st *store.Store, licences map[strin
 		}
 	}
 	return nil
+}
+
+// The demo photo is the smallest a badge can be printed from.
+const demoPhotoWidth, demoPhotoHeight = document.MinPhotoWidth, document.MinPhotoHeight
+
+// demoPhoto is a made-up photo for the demo's sent renewals, which need one like any other.
+func demoPhoto() ([]byte, error) {
+	img := image.NewRGBA(image.Rect(0, 0, demoPhotoWidth, demoPhotoHeight))
+	for y := range demoPhotoHeight {
+		for x := range demoPhotoWidth {
+			img.Set(x, y, color.RGBA{uint8(x / 3), uint8(y / 3), 140, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // SetCouncilContacts gives each council a made-up licensing address, where none is set, so
