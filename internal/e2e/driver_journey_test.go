@@ -12,7 +12,8 @@ var referenceFormat = regexp.MustCompile(`TR-[0-9A-Z]{4}-[0-9A-Z]{4}`)
 
 // driverRenewsOnline is the driver's journey on a phone-sized screen, from the start page to
 // the confirmation, with the mistakes people make on the way: each is refused with an error
-// summary, and the answers already given are kept. Their council takes the fee online: they
+// summary, and the answers already given are kept. They upload their photo through the
+// documents page's form, as a phone would send it. Their council takes the fee online: they
 // pay on the provider's card page and come back to the confirmation.
 func driverRenewsOnline(t *testing.T, b *browser) {
 	env, base := payingEnv(t)
@@ -79,6 +80,7 @@ func driverRenewsOnline(t *testing.T, b *browser) {
 	tb.wantStatus(tb.press("Save and continue"), http.StatusOK)
 
 	tb.wantStatus(tb.click(`a[href="/renew/checks"]`), http.StatusOK)
+	tb.tick("dbs_update_service") // "Yes, I am on the DBS Update Service"
 	tb.typeInto("#dbs_number", "001234567890")
 	tb.tick("dbs_consent")
 	tb.typeInto("#tax_check_code", "ABC DEF 123")
@@ -87,6 +89,19 @@ func driverRenewsOnline(t *testing.T, b *browser) {
 	tb.typeInto("#medical-year", "2025")
 	tb.tick("right_to_work")
 	tb.wantStatus(tb.press("Save and continue"), http.StatusOK)
+	tb.wantPath("/renew")
+
+	// The photo: the upload button pressed before choosing a file, then the photo from the
+	// phone, shown back to the driver to check.
+	tb.wantStatus(tb.click(`a[href="/renew/documents"]`), http.StatusOK)
+	tb.wantText("main", "Photo", "at least 600 pixels wide and 750 pixels tall")
+	tb.wantStatus(tb.upload("photo", ""), http.StatusUnprocessableEntity)
+	tb.wantErrors("Select the file of your photo to upload")
+	tb.wantStatus(tb.upload("photo", photoFile(t)), http.StatusOK)
+	tb.wantPath("/renew/documents")
+	tb.wantPreview()
+	tb.wantText("main", "You uploaded “IMG_2041.jpg”", "Replace your photo")
+	tb.wantStatus(tb.press("Continue"), http.StatusOK)
 	tb.wantPath("/renew")
 
 	tb.wantStatus(tb.click(`a[href="/renew/declarations"]`), http.StatusOK)

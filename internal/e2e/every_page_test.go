@@ -106,6 +106,7 @@ func sweepDriverJourney(s *sweep, tb *tab, env *testenv.Env) {
 		tb.wantPath("/renew")
 	}
 	s.open(tb, "driver-check-answers-incomplete", "/renew/check-answers", http.StatusOK)
+	sweepDriverDocuments(s, tb, env)
 
 	s.open(tb, "driver-leaflet", "/renew/awareness", http.StatusOK)
 	s.check(tb, "driver-quiz", tb.click(`a[href="/renew/awareness/check"].button`))
@@ -143,6 +144,59 @@ func sweepDriverJourney(s *sweep, tb *tab, env *testenv.Env) {
 	tb.wantStatus(tb.press("Confirm"), http.StatusOK)
 	tb.wantPath("/renew")
 
+}
+
+// sweepDriverDocuments: the Dacorum driver uploads their photo through the form, after every
+// kind of bad upload the page answers with a field error. Then they say they are not on the
+// DBS Update Service and that their last medical was more than 5 years ago, so the page asks
+// for the Group 2 medical certificate and the DBS certificate too, and they upload both.
+func sweepDriverDocuments(s *sweep, tb *tab, env *testenv.Env) {
+	t := tb.t
+	s.open(tb, "driver-documents-empty", "/renew/documents", http.StatusOK)
+	tb.wantText("main", "Photo", "at least 600 pixels wide and 750 pixels tall")
+	tooLarge := append([]byte{0xFF, 0xD8, 0xFF}, bytes.Repeat([]byte{0}, 10*1024*1024)...)
+	for _, bad := range []struct{ name, file, message string }{
+		{"driver-documents-no-file-error", "", "Select the file of your photo to upload"},
+		{"driver-documents-wrong-type-error", uploadFile(t, "photo.jpg", []byte("<!doctype html><html><body><script>alert(1)</script>")), "The photo must be a JPEG or PNG image"},
+		{"driver-documents-photo-too-small-error", smallPhotoFile(t), "The photo must be at least 600 pixels wide and 750 pixels tall; this one is 320 by 240"},
+		{"driver-documents-empty-file-error", uploadFile(t, "photo.jpg", nil), "The selected file is empty"},
+		{"driver-documents-damaged-image-error", uploadFile(t, "photo.jpg", testenv.PhotoJPEG(t)[:3000]), "could not be read"},
+		{"driver-documents-too-large-error", uploadFile(t, "photo.jpg", tooLarge), "The file must be smaller than 10 MB"},
+	} {
+		status := tb.upload("photo", bad.file)
+		tb.wantStatus(status, http.StatusUnprocessableEntity)
+		tb.wantText(".error-summary", bad.message)
+		tb.wantText("#file-photo-error", bad.message)
+		s.check(tb, bad.name, status)
+	}
+	tb.wantStatus(tb.upload("photo", photoFile(t)), http.StatusOK)
+	tb.wantPath("/renew/documents")
+	preview := tb.wantPreview()
+	s.check(tb, "driver-documents-photo-uploaded", http.StatusOK)
+	c := tb.client(env)
+	s.fetchDocument(c, preview, "image/jpeg", "inline")
+	s.fetchDocument(c, strings.TrimSuffix(preview, "/preview")+"/file", "image/jpeg", "attachment")
+
+	tb.wantStatus(tb.open("/renew/checks"), http.StatusOK)
+	tb.tick("dbs_update_service-no")
+	tb.replaceText("#medical-year", "2019")
+	tb.wantStatus(tb.press("Save and continue"), http.StatusOK)
+	tb.wantPath("/renew")
+	s.open(tb, "driver-checks-dbs-no", "/renew/checks", http.StatusOK)
+	if !eval[bool](tb, `document.getElementById('dbs_update_service-no').checked`) {
+		t.Fatal(`the checks page does not keep the answer "No" to the DBS Update Service`)
+	}
+	s.open(tb, "driver-documents-medical-and-dbs-required", "/renew/documents", http.StatusOK)
+	tb.wantText("main", "Your last Group 2 medical was on 14 August 2019, more than 5 years ago", "You are not on the DBS Update Service",
+		"Group 2 medical certificate", "DBS certificate")
+	tb.wantPreview() // the photo uploaded before stays
+	tb.wantStatus(tb.upload("medical", certificatePDF(t, "medical-2026.pdf")), http.StatusOK)
+	tb.wantStatus(tb.upload("dbs", certificatePDF(t, "dbs-certificate.pdf")), http.StatusOK)
+	tb.wantText("main", "Download the Group 2 medical certificate you uploaded", "Download the DBS certificate you uploaded")
+	s.check(tb, "driver-documents-all-uploaded", http.StatusOK)
+	tb.wantStatus(tb.press("Continue"), http.StatusOK)
+	tb.wantPath("/renew")
+	tb.wantText("#documents-status", "Completed")
 }
 
 // sweepDriverPays: the Dacorum driver pays online. The card is declined first; then the
@@ -215,10 +269,22 @@ func sweepOfficerRecordsFee(s *sweep, tb *tab) {
 	caseURL := eval[string](tb, `document.querySelector('main a[href^="/staff/renewals/"]').getAttribute('href')`)
 	s.open(tb, "officer-case-unpaid", caseURL, http.StatusOK)
 	tb.wantText("main", "Not paid", "No payment has been recorded")
+	// Nothing is done yet: the refusal lists everything still missing at once, in the order
+	// of the case page (documents, checks, payment).
+	status := tb.press("Approve renewal")
+	tb.wantStatus(status, http.StatusConflict)
+	tb.wantText(".error-summary", "Accept or reject the photo before approving",
+		"Record the DBS Update Service status check before approving", "Record the fee as paid or waived before approving")
+	if order := eval[[]string](tb, `[...document.querySelectorAll('.error-summary a')].map(a => a.getAttribute('href'))`); len(order) != 8 ||
+		order[0] != "#document-photo" || !strings.HasPrefix(order[1], "#check-") || order[7] != "#payment" {
+		tb.t.Errorf("the approval refusal links %v, want the photo, the six checks and the payment, in the case page's order", order)
+	}
+	s.check(tb, "officer-case-approve-refused-everything-missing", status)
+	tb.open(caseURL)
 	tb.openDetails("Record a fee taken at the counter or by phone, or waive it")
 	s.check(tb, "officer-case-record-fee-form-open", http.StatusOK)
 	tb.fill(map[string]string{"method": "counter", "amount": "three hundred", "receipt": ""})
-	status := tb.press("Record payment")
+	status = tb.press("Record payment")
 	tb.wantText(".error-summary", "Enter the amount taken", "Enter the receipt number")
 	s.check(tb, "officer-case-counter-payment-errors", status)
 	tb.openDetails("Record a fee taken at the counter or by phone, or waive it")
@@ -251,14 +317,37 @@ func sweepOfficerPages(s *sweep, tb *tab, env *testenv.Env, officer testenv.Staf
 
 	s.open(tb, "officer-renewals-queue", "/staff/renewals", http.StatusOK)
 	caseURL := eval[string](tb, `document.querySelector('main a[href^="/staff/renewals/"]').getAttribute('href')`)
-	s.open(tb, "officer-case-submitted-paid-online", caseURL, http.StatusOK)
+	s.open(tb, "officer-case-paid-online-documents-to-review", caseURL, http.StatusOK)
 	tb.wantText("main", "Paid online", "Taken", "GOV.UK Pay ")
+	tb.wantText("#documents", "Documents")
+	tb.wantText("#document-photo", "Photo", "600 × 750 pixels", "Waiting for review")
+	tb.wantText("#document-medical", "Group 2 medical certificate", "PDF", "Waiting for review")
+	tb.wantText("#document-dbs", "DBS certificate", "PDF", "Waiting for review")
+	staffDownload := eval[string](tb, `document.querySelector('#document-photo a[href^="/staff/documents/"]').getAttribute('href')`)
+	s.fetchDocument(tb.client(env), staffDownload, "image/jpeg", "attachment")
 	tb.openDetails("Refund a payment")
 	s.check(tb, "officer-case-refund-form-open", http.StatusOK)
 	tb.clearForm("Refund")
 	s.check(tb, "officer-case-refund-empty-error", tb.press("Refund"))
 	tb.open(caseURL)
 	s.check(tb, "officer-case-approve-refused", tb.press("Approve renewal"))
+	tb.wantText(".error-summary", "Accept or reject the photo before approving", "Record the DBS Update Service status check before approving")
+
+	// The documents: a rejection without a reason is refused at its field; then each is accepted.
+	tb.open(caseURL)
+	tb.openDetails("Reject Photo")
+	tb.typeInto("#document-photo-reason", "no")
+	status := tb.press("Reject Photo")
+	tb.wantStatus(status, http.StatusUnprocessableEntity)
+	tb.wantText(".error-summary", "Say why the photo is rejected")
+	tb.wantText("#document-photo-reason-error", "Say why the photo is rejected")
+	s.check(tb, "officer-case-reject-document-error", status)
+	for _, label := range []string{"Photo", "Group 2 medical certificate", "DBS certificate"} {
+		tb.wantStatus(tb.press("Accept "+label), http.StatusOK)
+	}
+	tb.wantText("#document-photo", "Accepted")
+	tb.wantText("#document-dbs", "Accepted")
+	s.check(tb, "officer-case-documents-accepted", http.StatusOK)
 	tb.open(caseURL)
 	tb.openDetails("Record a check")
 	s.check(tb, "officer-case-record-check-empty-error", tb.press("Record check"))
@@ -284,7 +373,7 @@ func sweepOfficerPages(s *sweep, tb *tab, env *testenv.Env, officer testenv.Staf
 	s.check(tb, "officer-events-empty-error", tb.press("Record the event"))
 	s.open(tb, "officer-payments-export-dacorum", "/staff/payments", http.StatusOK)
 	tb.fill(map[string]string{"from-day": "31", "from-month": "2", "from-year": "2026"})
-	status := tb.press("Download CSV")
+	status = tb.press("Download CSV")
 	tb.wantStatus(status, http.StatusUnprocessableEntity)
 	s.check(tb, "officer-payments-export-date-error", status)
 	s.open(tb, "officer-coverage", "/staff/reports", http.StatusOK)

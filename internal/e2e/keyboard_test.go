@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -77,6 +79,35 @@ func (k *keyboard) press(key string) {
 		k.tb.t.Fatalf("ArrowDown outside a radio group, on %s", k.focused().Name)
 	}
 	k.tb.do("press "+key, a)
+}
+
+// chooseFile presses Space on the focused file input, which opens the file chooser, and
+// answers the chooser with path. The browser is told to hand the chooser to the test rather
+// than show it (Page.setInterceptFileChooserDialog): the dialog is the operating system's,
+// not the page's, and no key in a headless browser reaches it. The file goes to the input the
+// chooser was opened for, as DOM.setFileInputFiles (what chromedp.SetUploadFiles calls) sets
+// it. So the keyboard opens the chooser; only the choice in the dialog is the test's.
+func (k *keyboard) chooseFile(path string) {
+	k.tb.t.Helper()
+	if f := k.focused(); f.Type != "file" {
+		k.tb.t.Fatalf("chooseFile on %s, not a file input", f.Name)
+	}
+	intercept := func(on bool) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, page.SetInterceptFileChooserDialog, page.SetInterceptFileChooserDialogParams{Enabled: on})
+			return err
+		})
+	}
+	k.tb.do("hand the file chooser to the test", intercept(true))
+	defer k.tb.do("let the browser show the file chooser again", intercept(false))
+	opened := run(k.tb, "press Space to open the file chooser", chromedp.WaitEvent(page.FileChooserOpened, nil, allowedKeys["Space"]))
+	if opened.BackendNodeID == 0 {
+		k.tb.t.Fatal("the file chooser opened for no input")
+	}
+	k.tb.do("choose "+path+" in the file chooser", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, dom.SetFileInputFiles, dom.SetFileInputFilesParams{Files: []string{path}, BackendNodeID: opened.BackendNodeID})
+		return err
+	}))
 }
 
 // typeText types printable characters into the focused field.
@@ -257,7 +288,7 @@ func driverRenewsWithTheKeyboard(t *testing.T, b *browser) {
 	toTask := func(href string) {
 		t.Helper()
 		stops := append([]stop{}, driverHeader...)
-		for _, task := range []string{"/renew/contact", "/renew/licence", "/renew/checks", "/renew/declarations", "/renew/awareness"} {
+		for _, task := range []string{"/renew/contact", "/renew/licence", "/renew/checks", "/renew/documents", "/renew/declarations", "/renew/awareness"} {
 			stops = append(stops, at(`a.link[href="`+task+`"]`))
 			if task == href {
 				break
@@ -279,9 +310,24 @@ func driverRenewsWithTheKeyboard(t *testing.T, b *browser) {
 		typeAt("#town", "Welwyn Garden City"), at("#postcode"), at("button:Save and continue"))
 	section("/renew/licence", typeAt("#dvla_number", "MORGA753116SM9IJ"), typeAt("#dvla_check_code", "Ab12Cd34"),
 		chooseAt("#term", 1), at("button:Save and continue"))
-	section("/renew/checks", typeAt("#dbs_number", "001234567890"), tickAt("#dbs_consent"), typeAt("#tax_check_code", "ABC DEF 123"),
+	section("/renew/checks", chooseAt("#dbs_update_service", 0), typeAt("#dbs_number", "001234567890"), tickAt("#dbs_consent"), typeAt("#tax_check_code", "ABC DEF 123"),
 		typeAt("#medical-day", "14"), typeAt("#medical-month", "8"), typeAt("#medical-year", "2025"),
 		chooseAt("#right_to_work", 0), at("#share_code"), at("button:Save and continue"))
+
+	// The photo: Tab to the file input and press Space, which opens the file chooser; the
+	// browser hands the chooser to the test (a person picks the file in the phone's or the
+	// system's dialog, which no key in a headless browser can drive), and the test gives it
+	// the file. Then Tab to the upload button and press Enter.
+	toTask("/renew/documents")
+	tb.wantStatus(k.pressEnterToLoad(), http.StatusOK)
+	tb.wantPath("/renew/documents")
+	k.walk(signedIn(stop{"#file-photo", func(k *keyboard) { k.chooseFile(photoFile(t)) }}, at("button:Upload photo"))...)
+	tb.wantStatus(k.pressEnterToLoad(), http.StatusOK)
+	tb.wantPath("/renew/documents")
+	tb.wantPreview()
+	k.tabTo(`a.button[href="/renew"]`) // past the form to replace it
+	tb.wantStatus(k.pressEnterToLoad(), http.StatusOK)
+	tb.wantPath("/renew")
 	section("/renew/declarations", chooseAt("#has_offences", 1), at("#offence_details"), tickAt("#truthful"), at("button:Save and continue"))
 
 	// The awareness step: the leaflet, the three questions, the confirmation.

@@ -20,13 +20,15 @@ func (tb *tab) click(selector string) int {
 const marked = "[data-e2e-marked]"
 
 // mark tags the one visible element matching selector whose text is exactly text, so
-// chromedp can find it by CSS, which cannot match on text.
+// chromedp can find it by CSS, which cannot match on text. Runs of white space count as one
+// space: a visually hidden part of a button ("Accept<span> Photo</span>") comes out of
+// innerText on a line of its own.
 func (tb *tab) mark(selector, text string) {
 	tb.t.Helper()
 	found := call[bool](tb, `(selector, want) => {
 		for (const el of document.querySelectorAll('[data-e2e-marked]')) el.removeAttribute('data-e2e-marked');
 		for (const el of document.querySelectorAll(selector)) {
-			if ((el.innerText || el.value || '').trim() === want && el.offsetParent !== null) {
+			if ((el.innerText || el.value || '').replace(/\s+/g, ' ').trim() === want && el.offsetParent !== null) {
 				el.setAttribute('data-e2e-marked', '');
 				return true;
 			}
@@ -138,10 +140,11 @@ func (tb *tab) wantText(selector string, want ...string) {
 	}
 }
 
-// wantPath fails unless the tab shows path (the query is ignored).
+// wantPath fails unless the tab shows path (the query and the fragment are ignored).
 func (tb *tab) wantPath(want string) {
 	tb.t.Helper()
-	got, _, _ := strings.Cut(tb.path(), "?")
+	got, _, _ := strings.Cut(tb.path(), "#")
+	got, _, _ = strings.Cut(got, "?")
 	if got != want {
 		tb.t.Fatalf("on %s, want %s; page says: %s", got, want, tb.text("main"))
 	}

@@ -48,7 +48,8 @@ func feeOf(t *testing.T, env *testenv.Env, licence string) string {
 	return f.Display()
 }
 
-// completeRenewal fills every section and takes the awareness step with the right answers,
+// completeRenewal fills every section, uploads a photo through the documents page, and takes
+// the awareness step with the right answers,
 // leaving the tab on the task list with the renewal ready to check and send.
 func completeRenewal(tb *tab, env *testenv.Env) {
 	tb.t.Helper()
@@ -66,6 +67,9 @@ func completeRenewal(tb *tab, env *testenv.Env) {
 		tb.wantStatus(tb.press("Save and continue"), http.StatusOK)
 		tb.wantPath("/renew")
 	}
+	uploadPhoto(tb)
+	tb.wantStatus(tb.press("Continue"), http.StatusOK)
+	tb.wantPath("/renew")
 	acknowledgeLeaflet(tb, env)
 	tb.wantPath("/renew")
 }

@@ -33,7 +33,8 @@ func sendRenewal(t *testing.T, env *testenv.Env, council, licence string) *teste
 }
 
 // officerDecidesACase: an officer finds a sent renewal, is stopped from approving it before
-// the statutory checks, records each check, starts the review and approves it; the driver
+// the statutory checks, records each check, accepts the driver's photo, records the fee
+// taken at the counter, starts the review and approves it; the driver
 // then sees the decision.
 func officerDecidesACase(t *testing.T, b *browser) {
 	env := testenv.New(t, testenv.Options{})
@@ -51,7 +52,7 @@ func officerDecidesACase(t *testing.T, b *browser) {
 	tb.wantText("main", "Submitted", "MORGA753116SM9IJ", "Before this renewal can be approved")
 
 	tb.wantStatus(tb.press("Approve renewal"), http.StatusConflict)
-	tb.wantText(".error-summary", "Record the DBS Update Service status check before approving")
+	tb.wantText(".error-summary", "Accept or reject the photo before approving", "Record the DBS Update Service status check before approving")
 
 	tb.open(caseURL)
 	checks := eval[[]string](tb, `[...document.querySelectorAll('#check_type option')].map(o => o.value).filter(v => v)`)
@@ -68,8 +69,26 @@ func officerDecidesACase(t *testing.T, b *browser) {
 		tb.wantStatus(tb.press("Record check"), http.StatusOK)
 		tb.wantText(".notification-banner", "Check recorded.")
 	}
-	if got := tb.text("main"); strings.Contains(got, "Not recorded") || strings.Contains(got, "Before this renewal can be approved") {
+	if got := tb.text("main"); strings.Contains(got, "Not recorded") {
 		t.Fatalf("checks still missing after recording them all:\n%s", got)
+	}
+	// The photo the driver uploaded is the last thing missing: the officer accepts it.
+	tb.wantText(".warning-text", "Accept or reject the photo before approving")
+	tb.wantText("#document-photo", "Photo", "600 × 750 pixels", "Waiting for review")
+	tb.wantStatus(tb.press("Accept Photo"), http.StatusOK)
+	tb.wantText(".notification-banner", "Document accepted.")
+	tb.wantText("#document-photo", "Accepted")
+	// The fee, taken at the counter (the council does not take it online here).
+	tb.wantText("#payment", "Fee")
+	tb.wantText("main", "Not paid", "No payment has been recorded")
+	tb.openDetails("Record a fee taken at the counter or by phone, or waive it")
+	tb.tick("method")
+	tb.typeInto("#amount", strings.TrimPrefix(feeOf(t, env, testenv.DueDacorum), "£"))
+	tb.typeInto("#receipt", "DAC-R-20261126-01")
+	tb.wantStatus(tb.press("Record payment"), http.StatusOK)
+	tb.wantText(".notification-banner", "Payment recorded.")
+	if got := tb.text("main"); strings.Contains(got, "Before this renewal can be approved") || strings.Contains(got, "Not paid") {
+		t.Fatalf("something still missing after recording every check, accepting the photo and recording the fee:\n%s", got)
 	}
 
 	tb.wantStatus(tb.press("Start review"), http.StatusOK)

@@ -39,7 +39,7 @@ func signInDriver(tb *tab, env *testenv.Env, council, licence string) {
 var (
 	contactAnswers      = map[string]string{"email": "zoe.obrien@example.org", "phone": "07700 900 982", "address_line_1": "1 Stanborough Road", "town": "Welwyn Garden City", "postcode": "AL8 6XF"}
 	licenceAnswers      = map[string]string{"dvla_number": "MORGA753116SM9IJ", "dvla_check_code": "Ab12Cd34", "term": "3"}
-	checksAnswers       = map[string]string{"dbs_number": "001234567890", "dbs_consent": "yes", "tax_check_code": "ABC DEF 123", "medical-day": "14", "medical-month": "8", "medical-year": "2025", "right_to_work": "uk_irish_passport"}
+	checksAnswers       = map[string]string{"dbs_update_service": "yes", "dbs_number": "001234567890", "dbs_consent": "yes", "tax_check_code": "ABC DEF 123", "medical-day": "14", "medical-month": "8", "medical-year": "2025", "right_to_work": "uk_irish_passport"}
 	declarationsAnswers = map[string]string{"has_offences": "no", "truthful": "yes"}
 )
 
