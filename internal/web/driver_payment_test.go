@@ -449,7 +449,7 @@ func TestCounterPaymentAndWaiver(t *testing.T) {
 	r := renewalOf(t, env, testenv.DueDacorum)
 	officer := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, testenv.DacorumSlug))
 	path := "/staff/renewals/" + strconv.FormatInt(r.ID, 10)
-	mustContain(t, officer.Get(path), "Not paid", "Record a fee taken at the counter or by phone")
+	mustContain(t, officer.Get(path), "Not paid", "Record a fee taken at the counter or by phone", "Record the fee as paid or waived before approving")
 	p := officer.Post(path+"/payments", url.Values{"method": {"counter"}, "amount": {"abc"}, "receipt": {""}})
 	wantStatus(t, p, http.StatusUnprocessableEntity)
 	mustContain(t, p, "Enter the amount taken", "Enter the receipt number")

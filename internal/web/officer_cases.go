@@ -343,8 +343,12 @@ func (s *Server) caseData(c echo.Context, id int64) (caseView, error) {
 		}
 		v.Checks = append(v.Checks, cv)
 	}
-	// TODO(payments): Paid from the renewal's payment once the payments branch lands.
-	if err := domain.CheckApprovable(r, domain.Approvability{Awareness: cd.Awareness, Checks: cd.Checks, Documents: cd.Documents, Paid: true}); err != nil {
+	fees, err := s.svc.CaseFees(c.Request().Context(), a, id)
+	if err != nil {
+		return v, err
+	}
+	v.Fee = s.feeView(fees, r.Status)
+	if err := domain.CheckApprovable(r, domain.Approvability{Awareness: cd.Awareness, Checks: cd.Checks, Documents: cd.Documents, Paid: fees.Settled()}); err != nil {
 		var de *domain.Error
 		if errors.As(err, &de) {
 			if len(de.Fields) == 0 {
@@ -373,11 +377,6 @@ func (s *Server) caseData(c echo.Context, id int64) (caseView, error) {
 		v.Versions = append(v.Versions, versionOption{ID: ver.ID, Label: ver.Version + ": " + ver.Title, Current: i == len(cd.Versions)-1})
 	}
 	v.Form.Term = strconv.Itoa(r.Answers.Licence.TermYears)
-	fees, err := s.svc.CaseFees(c.Request().Context(), a, id)
-	if err != nil {
-		return v, err
-	}
-	v.Fee = s.feeView(fees, r.Status)
 	return v, nil
 }
 
