@@ -51,6 +51,7 @@ func renewalNow(t *testing.T, env *testenv.Env, id int64) domain.Renewal {
 }
 
 func TestOfficerWorksACaseToApproval(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	r := submitOnline(t, env, "dacorum", testenv.DueDacorum)
@@ -166,6 +167,7 @@ func TestOfficerWorksACaseToApproval(t *testing.T) {
 }
 
 func TestCaseworkTenancy(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	r := submitOnline(t, env, "dacorum", testenv.DueDacorum)
 	path := fmt.Sprintf("/staff/renewals/%d", r.ID)
@@ -208,6 +210,7 @@ func TestCaseworkTenancy(t *testing.T) {
 }
 
 func TestRequestInformationAndRefusal(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	r := submitOnline(t, env, "watford", testenv.DueWatford)
 	path := fmt.Sprintf("/staff/renewals/%d", r.ID)
@@ -249,6 +252,7 @@ func TestRequestInformationAndRefusal(t *testing.T) {
 }
 
 func TestPaperRenewalWithInPersonAcknowledgement(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	d := env.Drivers[testenv.NotDue]
