@@ -1,6 +1,14 @@
 package e2e
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/herts-msp/taxi-renewals/internal/service"
+)
+
+// Staff passwords are hashed cheaply in these tests (argon2 at today's cost takes about 0.5 s
+// under the race detector): set before any test runs.
+func init() { service.UseTestPasswordCost() }
 
 // TestInChromium starts one Chromium for every browser test; each subtest runs on its own
 // server, in private browser contexts, side by side with the others.

@@ -44,8 +44,9 @@ var passwordParams = argon2Params{Memory: 64 * 1024, Time: 2, Threads: 2, KeyLen
 // UseTestPasswordCost makes new password hashes cheap (64 KiB, one pass) for the rest of the
 // process, and the unknown-account check as cheap. It is for test binaries only and panics in
 // any other program. Today's cost takes about 0.5 s a hash under the race detector, where
-// the suite hashes some hundreds of passwords; this package's own tests keep today's cost.
-// Nothing guards the parameters, so call it before any test runs, from an init function.
+// the suite hashes some hundreds of passwords. This package's own tests never call it: they
+// check today's cost. Nothing guards the parameters, so call it from an init function of a
+// test file, before any test runs.
 func UseTestPasswordCost() {
 	if !testing.Testing() {
 		panic("service.UseTestPasswordCost outside a test binary")

@@ -22,10 +22,6 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/web"
 )
 
-// Every test that builds on this package hashes staff passwords cheaply (see
-// service.UseTestPasswordCost): set here, before any test runs.
-func init() { service.UseTestPasswordCost() }
-
 // Clock is a settable clock, safe for concurrent use.
 type Clock struct {
 	mu  sync.Mutex
