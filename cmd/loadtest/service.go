@@ -110,8 +110,13 @@ func (l *liveService) stop() error {
 	return err
 }
 
+// waitHealthy waits for /healthz to answer 200: until ctx's deadline when it has one (the test
+// sets its own), else for 10 s.
 func (l *liveService) waitHealthy(ctx context.Context) error {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(10 * time.Second)
+	}
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-l.served:
@@ -128,7 +133,7 @@ func (l *liveService) waitHealthy(ctx context.Context) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return errors.New("the service did not answer /healthz within 10 s")
+	return fmt.Errorf("the service did not answer /healthz by %s", deadline.Format(time.TimeOnly))
 }
 
 // freeLoopbackAddr finds a free port on 127.0.0.1. web.Server.Serve takes an address, not a

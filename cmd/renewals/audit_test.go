@@ -17,6 +17,7 @@ import (
 // re-orders rows directly in the database (as someone with file access could, after dropping
 // the append-only triggers) and checks `renewals audit verify` notices each time.
 func TestAuditVerifyDetectsTampering(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		tamper []string
@@ -28,6 +29,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		{"a row rewritten with a recomputed hash but the old link", []string{"UPDATE audit_log SET actor_label = 'someone-else', hash = prev_hash WHERE id = 4"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			dbPath := testdb.URL(t, "a.db")
 			st, err := store.Open(ctx, dbPath)

@@ -16,6 +16,7 @@ import (
 // TestBackupWhileServing copies a live database that is being written to and checks the copy
 // opens, is fully migrated, passes the audit check and holds the data written before it.
 func TestBackupWhileServing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "live.db")
 	serveFor(t, []string{"--demo", "--database", dbPath}, func(base, _ string) {

@@ -100,14 +100,18 @@ func (m payMode) late() bool { return m == payLate || m == payCancelLate }
 
 // crashServer is the server process, restarted after each kill on the same address and database.
 type crashServer struct {
-	t      *testing.T
-	bin    string
-	dbPath string
-	addr   string
-	log    *syncBuffer // every run's output, for failure messages
-	env    []string    // added to the environment of every run
-	cmd    *exec.Cmd
-	starts int
+	t       *testing.T
+	ctx     context.Context // ends at the test's deadline: how long a start or a stop may take
+	bin     string
+	dbPath  string
+	addr    string
+	log     *syncBuffer // every run's output, for failure messages
+	env     []string    // added to the environment of every run
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed when the running process has exited (and been reaped)
+	waitErr error         // cmd.Wait's answer, once exited is closed
+	starts  int
+	moved   bool // the first start found its port taken and moved to another
 	// kills counts the kills so far; a client reads it to tell whether the server was killed
 	// between two moments. It goes up once the killed process is gone.
 	kills atomic.Int64
@@ -125,7 +129,18 @@ func (s *crashServer) start() {
 		s.t.Fatalf("start server: %v", err)
 	}
 	s.cmd = cmd
-	if !waitReady("http://"+s.addr, time.Now().Add(30*time.Second)) {
+	exited := make(chan struct{})
+	go func() { s.waitErr = cmd.Wait(); close(exited) }() // "signal: killed" after a kill
+	s.exited = exited
+	if !waitReady(s.ctx, "http://"+s.addr, exited) {
+		if s.starts == 1 && !s.moved && strings.Contains(s.log.String(), "address already in use") {
+			// Another test took the port between freeAddr and the server's bind: the first
+			// start may move to another one (the clients are not running yet).
+			<-exited
+			s.addr, s.moved, s.starts = freeAddr(s.t), true, 0
+			s.start()
+			return
+		}
 		s.t.Fatalf("server never became ready after start %d:\n%s", s.starts, tail(s.log.String()))
 	}
 }
@@ -136,7 +151,7 @@ func (s *crashServer) kill() {
 	if err := s.cmd.Process.Kill(); err != nil {
 		s.t.Fatalf("kill: %v", err)
 	}
-	_ = s.cmd.Wait() // "signal: killed"
+	<-s.exited
 	s.kills.Add(1)
 	fmt.Fprintf(s.log, "\n===== killed =====\n")
 }
@@ -146,31 +161,14 @@ func (s *crashServer) stop() error {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
 	select {
-	case err := <-done:
-		return err
-	case <-time.After(20 * time.Second):
+	case <-s.exited:
+		return s.waitErr
+	case <-s.ctx.Done():
 		_ = s.cmd.Process.Kill()
-		<-done
-		return errors.New("server did not stop within 20 s of SIGTERM")
+		<-s.exited
+		return errors.New("server did not stop after SIGTERM (killed at the test's deadline)")
 	}
-}
-
-func waitReady(base string, deadline time.Time) bool {
-	c := &http.Client{Timeout: time.Second}
-	for time.Now().Before(deadline) {
-		resp, err := c.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return true
-			}
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	return false
 }
 
 func tail(s string) string {
@@ -625,7 +623,9 @@ func (j *crashJourney) payAndSend(ctx context.Context) (bool, error) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		if ctx.Err() == nil {
-			waitReady(j.b.base, time.Now().Add(15*time.Second))
+			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			waitReady(wctx, j.b.base, nil)
+			cancel()
 		}
 	}
 	if !j.comeBack(ctx, cp) {
@@ -661,7 +661,9 @@ func (j *crashJourney) comeBack(ctx context.Context, cp *crashPayment) bool {
 				return false
 			}
 			j.tally.restarts.Add(1)
-			waitReady(j.b.base, time.Now().Add(15*time.Second))
+			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			waitReady(wctx, j.b.base, nil)
+			cancel()
 			continue
 		}
 		if p.status != http.StatusSeeOther || p.location != want {
@@ -752,12 +754,12 @@ func crashCheckDocument(ctx context.Context, t *testing.T, db *testdb.DB, renewa
 }
 
 func TestCrashSafetyUnderSIGKILL(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("crash test builds the binary and runs a server process for about 30 s: skipped with -short")
 	}
 	testStart := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := waitContext(t) // every build, command and wait ends by the test's deadline
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "renewals")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/renewals")
@@ -852,7 +854,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	codes := testdb.Raw(t, dbPath)
 	codes.SetMaxOpenConns(4)
 
-	srv := &crashServer{t: t, bin: bin, dbPath: dbPath, addr: freeAddr(t), log: &syncBuffer{},
+	srv := &crashServer{t: t, ctx: ctx, bin: bin, dbPath: dbPath, addr: freeAddr(t), log: &syncBuffer{},
 		env: []string{"RENEWALS_PAY_BASE_URL=" + stubURL}}
 	srv.start()
 	base := "http://" + srv.addr
@@ -860,7 +862,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	defer func() {
 		if serverRunning {
 			_ = srv.cmd.Process.Kill()
-			_ = srv.cmd.Wait()
+			<-srv.exited
 		}
 	}()
 
@@ -895,9 +897,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 					}
 					// The server is down (or the answer was lost): wait for it, then start again.
 					tally.restarts.Add(1)
-					if loadCtx.Err() == nil {
-						waitReady(base, time.Now().Add(15*time.Second))
-					}
+					waitReady(loadCtx, base, nil)
 				}
 			}
 		}()

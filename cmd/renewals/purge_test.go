@@ -20,6 +20,7 @@ import (
 // than six years ago) loses names, contact details and renewal answers; a current driver keeps
 // theirs; coverage figures for 2018 are the same before and after; a dry run changes nothing.
 func TestPurgeRemovesPersonalDataButKeepsTheFigures(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbPath := testdb.URL(t, "p.db")
 	st, err := store.Open(ctx, dbPath)

@@ -79,6 +79,7 @@ func regDrivers(t *testing.T, dbPath string) int {
 }
 
 func TestImportRegisterCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := testdb.URL(t, "r.db")
 	file := regWriteFile(t, dir, "register.csv", 40, 20, 200)
@@ -174,6 +175,7 @@ func TestImportRegisterCommand(t *testing.T) {
 }
 
 func TestImportRegisterCommand10k(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("slow")
 	}
@@ -192,6 +194,7 @@ func TestImportRegisterCommand10k(t *testing.T) {
 }
 
 func TestRemindCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := testdb.URL(t, "r.db")
 	file := regWriteFile(t, dir, "register.csv", 45, 10, 200)

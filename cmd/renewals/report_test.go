@@ -12,6 +12,7 @@ import (
 )
 
 func TestReportCommandWritesFilesAndQueuesEmails(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db := testdb.URL(t, "renewals.db")
 	if code, _, errOut := regRun(t, "migrate", "--database", db); code != 0 {

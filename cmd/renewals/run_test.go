@@ -66,6 +66,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestMigrateCommand(t *testing.T) {
+	t.Parallel()
 	dbPath := testdb.URL(t, "r.db")
 	code, out, errOut := runCmd(t, "migrate", "--database", dbPath)
 	if code != 0 || !strings.Contains(out, "applied 0001_init") {
@@ -78,6 +79,7 @@ func TestMigrateCommand(t *testing.T) {
 }
 
 func TestLeafletCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "r.db")
 	leafletFile := filepath.Join("..", "..", "db", "leaflets", "driver-v1.md")
@@ -123,50 +125,48 @@ func freeAddr(t *testing.T) string {
 }
 
 // serveFor runs `renewals serve` until /readyz answers 200, hands over, then stops it with a
-// cancelled context (as SIGTERM does) and checks it exits cleanly.
+// cancelled context (as SIGTERM does) and checks it exits cleanly. The waits end at the test's
+// own deadline, not after a fixed time: on a busy machine start-up can take long.
 func serveFor(t *testing.T, args []string, check func(base string, stdout string)) {
 	t.Helper()
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), noEnv, &out, &errOut) }()
-	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
+	ctx := waitContext(t)
+	// The port is free when freeAddr returns but is bound again only by the server; should
+	// another test take it in between, the server exits at once and starts on another one.
+	for attempt := 1; ; attempt++ {
+		addr := freeAddr(t)
+		serveCtx, cancel := context.WithCancel(context.Background())
+		var out, errOut syncBuffer
+		var code int
+		exited := make(chan struct{})
+		go func() {
+			defer close(exited)
+			code = run(serveCtx, append([]string{"serve", "--addr", addr}, args...), noEnv, &out, &errOut)
+		}()
+		base := "http://" + addr
+		if !waitReady(ctx, base, exited) {
+			cancel()
+			<-exited
+			if attempt < 3 && strings.Contains(errOut.String(), "address already in use") {
+				continue
 			}
+			t.Fatalf("server never became ready (exit %d):\n%s%s", code, out.String(), errOut.String())
 		}
+		check(base, out.String())
+		cancel()
 		select {
-		case code := <-done:
-			// It stopped (the demo data could not be loaded, say): no use waiting for it.
-			cancel()
-			t.Fatalf("serve exited %d before it was ready:\n%s%s", code, out.String(), errOut.String())
-		default:
+		case <-exited:
+			if code != 0 {
+				t.Fatalf("serve exited %d:\n%s", code, errOut.String())
+			}
+		case <-ctx.Done():
+			t.Fatalf("serve did not stop after cancel:\n%s", errOut.String())
 		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("server never became ready:\n%s%s", out.String(), errOut.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	check(base, out.String())
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exited %d:\n%s", code, errOut.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop after cancel")
+		return
 	}
 }
 
 func TestServeDemo(t *testing.T) {
+	t.Parallel()
 	dbPath := testdb.URL(t, "demo.db")
 	serveFor(t, []string{"--demo", "--database", dbPath}, func(base, stdout string) {
 		for _, want := range []string{"Demo data loaded", "Dacorum Borough Council", "DAC-20417", "14/03/1979", "demo sign-in code"} {
@@ -183,6 +183,7 @@ func TestServeDemo(t *testing.T) {
 }
 
 func TestServeWithoutDemoSeedsNothingFake(t *testing.T) {
+	t.Parallel()
 	dbPath := testdb.URL(t, "real.db")
 	serveFor(t, []string{"--database", dbPath}, func(base, stdout string) {
 		if strings.Contains(stdout, "Demo data") {
@@ -209,6 +210,7 @@ func TestServeWithoutDemoSeedsNothingFake(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	if code, _, errOut := runCmd(t); code != 2 || !strings.Contains(errOut, "usage: renewals") {
 		t.Fatalf("no args: %d %s", code, errOut)
 	}
@@ -221,6 +223,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestCouncilCommands(t *testing.T) {
+	t.Parallel()
 	dbPath := testdb.URL(t, "c.db")
 	code, out, _ := runCmd(t, "council", "list", "--database", dbPath)
 	if code != 0 || !strings.Contains(out, "welwyn-hatfield") || !strings.Contains(out, "(not set)") {
@@ -242,6 +245,7 @@ func TestCouncilCommands(t *testing.T) {
 }
 
 func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	t.Parallel()
 	metricsAddr := freeAddr(t)
 	dbPath := testdb.URL(t, "m.db")
 	serveFor(t, []string{"--demo", "--database", dbPath, "--metrics-addr", metricsAddr}, func(base, _ string) {
@@ -258,7 +262,7 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 		}
 		// A request is counted just after its answer is written, so poll briefly for the third.
 		var text string
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := waitDeadline(t); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			resp, err := http.Get("http://" + metricsAddr + "/metrics")
 			if err != nil {
 				t.Fatal(err)
@@ -285,6 +289,7 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 // TestPostgresNeedsASharedSecretKey: with PostgreSQL (several instances) the service will not
 // make up a key file of its own, which the other instances could not read.
 func TestPostgresNeedsASharedSecretKey(t *testing.T) {
+	t.Parallel()
 	_, err := secretKey(config.Config{DatabaseURL: "postgres://renewals@db.example/renewals"})
 	if err == nil || !strings.Contains(err.Error(), "RENEWALS_SECRET_KEY") {
 		t.Fatalf("no key with PostgreSQL: %v", err)
@@ -299,6 +304,7 @@ func TestPostgresNeedsASharedSecretKey(t *testing.T) {
 // database (PostgreSQL when RENEWALS_TEST_POSTGRES_URL is set) both start; the demo data is
 // there once. Rounds, because the race is in the timing.
 func TestDemoSeedsTogether(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for round := range 2 {
 		url := testdb.URL(t, fmt.Sprintf("demo%d.db", round))

@@ -10,6 +10,7 @@ import (
 )
 
 func TestSeedSynthetic(t *testing.T) {
+	t.Parallel()
 	dbPath := testdb.URL(t, "seed.db")
 	code, out, errOut := runCmd(t, "seed", "--synthetic", "--drivers", "2000", "--councils", "12", "--years", "3",
 		"--now", "2026-11-26T10:00:00Z", "--database", dbPath)

@@ -35,6 +35,8 @@ func userTestStore(t *testing.T, path string) *store.Store {
 	return st
 }
 
+// TestUserCommands does not run in parallel: withStdin replaces the package's passwordStdin,
+// which any test running beside it would share.
 func TestUserCommands(t *testing.T) {
 	ctx := context.Background()
 	db := testdb.URL(t, "r.db")
@@ -154,6 +156,7 @@ func TestUserCommands(t *testing.T) {
 // TestDemoStaff seeds the demo staff twice (the demo's server key changes at each start) and
 // signs in with what it prints and what totp-code gives.
 func TestDemoStaff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := testdb.URL(t, "demo.db")
 	st := userTestStore(t, db)

@@ -2,8 +2,8 @@
 // staff end to end, every page checked with axe-core for WCAG 2.2 AA, screenshots of each
 // page at phone and desktop widths, a keyboard-only renewal and the leaflet printed on A4.
 //
-// The tests skip when Chromium or axe-core is missing, unless RENEWALS_E2E_REQUIRED=1 (CI),
-// when they fail instead. .ci/install-browser installs both.
+// The tests fail when Chromium or axe-core is missing, naming the command that installs both
+// (.ci/install-browser); with RENEWALS_E2E_SKIP=1 they skip instead.
 package e2e
 
 import (
@@ -38,23 +38,33 @@ type tools struct {
 	axeSource string
 }
 
-// requireTools finds Chromium and axe-core, or skips (fails when RENEWALS_E2E_REQUIRED=1).
+// installCommand is the one command that installs what the browser tests need.
+const installCommand = ".ci/install-browser"
+
+// skipEnv names the variable that lets the browser tests skip when Chromium or axe-core is
+// missing. Without it they fail, so a passing run always means they ran.
+const skipEnv = "RENEWALS_E2E_SKIP"
+
+// requireTools finds Chromium and axe-core. When either is missing the test fails, saying what
+// is missing and the command that installs it, unless RENEWALS_E2E_SKIP=1, when it skips and
+// says why.
 func requireTools(t *testing.T) tools {
 	t.Helper()
-	missing := func(what string) {
-		t.Helper()
-		msg := what + "; run .ci/install-browser to install it"
-		if os.Getenv("RENEWALS_E2E_REQUIRED") == "1" {
-			t.Fatal(msg + " (RENEWALS_E2E_REQUIRED=1, so the browser tests must run)")
-		}
-		t.Skip(msg)
-	}
+	var missing []string
 	if _, err := os.Stat(chromiumPath); err != nil {
-		missing("Chromium is not installed at " + chromiumPath)
+		missing = append(missing, "Chromium is not installed at "+chromiumPath)
 	}
 	axe, err := os.ReadFile(axePath)
 	if err != nil {
-		missing("axe-core is not installed at internal/e2e/" + axePath)
+		missing = append(missing, "axe-core is not installed at internal/e2e/"+axePath)
+	}
+	if len(missing) > 0 {
+		msg := "the browser tests cannot run: " + strings.Join(missing, "; ") + ".\n" +
+			"Install both with:  " + installCommand + "\n"
+		if os.Getenv(skipEnv) == "1" {
+			t.Skip(msg + "(skipped because " + skipEnv + "=1)")
+		}
+		t.Fatal(msg + "or set " + skipEnv + "=1 to skip them knowingly.")
 	}
 	return tools{axeSource: string(axe)}
 }

@@ -18,6 +18,7 @@ func sender(t *testing.T, srv *smtpServer) mail.SMTP {
 }
 
 func TestSMTPDeliversAMessage(t *testing.T) {
+	t.Parallel()
 	srv := startSMTP(t, false)
 	err := sender(t, srv).Send(context.Background(), mail.Message{ID: 7, To: "zoe@example.org", Subject: "Your code – renewal",
 		Body: "Line one\nLine two with Zoë\n"})
@@ -37,6 +38,7 @@ func TestSMTPDeliversAMessage(t *testing.T) {
 }
 
 func TestSMTPRefusals(t *testing.T) {
+	t.Parallel()
 	srv := startSMTP(t, true)
 	s := sender(t, srv)
 	if err := s.Send(context.Background(), mail.Message{To: "a@example.org", Subject: "x", Body: "y"}); err == nil || !strings.Contains(err.Error(), "451") {

@@ -27,6 +27,7 @@ func queue(t *testing.T, env *testenv.Env, n int) {
 // with FOR UPDATE SKIP LOCKED), against a real SMTP listener: every message is delivered
 // exactly once.
 func TestOutboxSendsThroughSMTPOnceEach(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	workers := []*service.Service{env.Service, env.SecondInstance(t).Service}
 	srv := startSMTP(t, false)
@@ -71,6 +72,7 @@ func TestOutboxSendsThroughSMTPOnceEach(t *testing.T) {
 // until its next attempt is due, with growing delays, and after the last attempt the failure is
 // recorded and nothing more is tried.
 func TestOutboxRetriesWithBackoffThenGivesUp(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	srv := startSMTP(t, true)
 	queue(t, env, 1)
@@ -96,6 +98,7 @@ func TestOutboxRetriesWithBackoffThenGivesUp(t *testing.T) {
 }
 
 func TestOutboxBackoff(t *testing.T) {
+	t.Parallel()
 	for failed, want := range map[int]time.Duration{1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 9: 256 * time.Minute, 12: 6 * time.Hour} {
 		if got := service.OutboxBackoff(failed); got != want {
 			t.Errorf("OutboxBackoff(%d) = %s, want %s", failed, got, want)

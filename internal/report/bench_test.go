@@ -94,6 +94,7 @@ func BenchmarkNaive36Months(b *testing.B) {
 // TestBenchDataCoverageEqualsNaive holds the fast report to the naive one on the benchmark's data,
 // and logs both times.
 func TestBenchDataCoverageEqualsNaive(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a synthetic history")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,7 @@ func utc(s string) time.Time {
 func ignoreGenerated() cmp.Option { return cmpopts.IgnoreFields(Report{}, "GeneratedAt") }
 
 func TestPercent(t *testing.T) {
+	t.Parallel()
 	pct := func(v float64) *float64 { return &v }
 	for _, tc := range []struct {
 		aware, licensed int
@@ -74,6 +76,7 @@ func TestPercent(t *testing.T) {
 }
 
 func TestSplit(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		from, to string
@@ -120,6 +123,7 @@ func TestSplit(t *testing.T) {
 }
 
 func TestParsePeriod(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		spec     string
 		from, to string
@@ -204,6 +208,7 @@ func FuzzParsePeriod(f *testing.F) {
 //	April     lic 2 aware 2 out 0     lic 1 aware 0 out 0  lic 3 aware 2 → 66.7%
 //	          ack 1 (D online 2.0), submitted 1 (C)
 func TestCoverageGolden(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t)
 	publish := func(version string, reack bool, at string) domain.LeafletVersion {
@@ -335,6 +340,7 @@ func TestCoverageGolden(t *testing.T) {
 }
 
 func TestCoverageUnknownCouncil(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	_, err := Coverage(context.Background(), st, Query{CouncilIDs: []int64{9999}, Period: Period{date("2026-01-01"), date("2026-02-01")}, Grouping: ByMonth})
 	if domain.ErrorCode(err) != domain.CodeNotFound {
@@ -482,6 +488,7 @@ func randomWrites(t *testing.T, ctx context.Context, st *store.Store, rng *rand.
 // TestCoverageEqualsNaive is the differential test: on random histories, and again after random
 // writes to each, the fast report equals the naive one for many random queries.
 func TestCoverageEqualsNaive(t *testing.T) {
+	t.Parallel()
 	const (
 		histories = 8
 		rounds    = 3 // the history as generated, then after two rounds of writes
@@ -491,9 +498,15 @@ func TestCoverageEqualsNaive(t *testing.T) {
 		t.Skip("builds random histories")
 	}
 	ctx := context.Background()
-	cases := 0
+	var cases atomic.Int64
+	// The histories run side by side; the count is logged once the last has finished.
+	t.Cleanup(func() {
+		n := cases.Load()
+		t.Logf("%d random histories, %d reports compared (%d after further writes)", histories, n, n*(rounds-1)/rounds)
+	})
 	for seed := uint64(1); seed <= histories; seed++ {
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
+			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, 42))
 			st := newStore(t)
 			// Any hour of the year, so the history ends in summer or winter time.
@@ -531,10 +544,9 @@ func TestCoverageEqualsNaive(t *testing.T) {
 					if diff := cmp.Diff(want, got, ignoreGenerated()); diff != "" {
 						t.Fatalf("round %d query %d %+v: Coverage differs from Naive (-want +got):\n%s", round, i, q, diff)
 					}
-					cases++
+					cases.Add(1)
 				}
 			}
 		})
 	}
-	t.Logf("%d random histories, %d reports compared (%d after further writes)", histories, cases, cases*(rounds-1)/rounds)
 }

@@ -92,6 +92,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestGoldenCSVAndJSON(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		opt  report.ExportOptions
@@ -118,6 +119,7 @@ func TestGoldenCSVAndJSON(t *testing.T) {
 }
 
 func TestCSVNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	if err := report.WriteCSV(&b, fixedReport(), report.ExportOptions{}); err != nil {
 		t.Fatal(err)
@@ -174,6 +176,7 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 }
 
 func TestXLSXReadsBack(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	if err := report.WriteXLSX(&b, fixedReport(), report.ExportOptions{IncludeTotal: true, Suppress: true}); err != nil {
 		t.Fatal(err)

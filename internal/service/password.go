@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"testing"
 	"unicode"
 	"unicode/utf8"
 
@@ -39,6 +40,20 @@ type argon2Params struct {
 // (2 cores), within the 50-100 ms aimed for. Stored hashes carry their own parameters, so
 // raising these re-hashes each account at its next sign-in.
 var passwordParams = argon2Params{Memory: 64 * 1024, Time: 2, Threads: 2, KeyLen: 32}
+
+// UseTestPasswordCost makes new password hashes cheap (64 KiB, one pass) for the rest of the
+// process, and the unknown-account check as cheap. It is for test binaries only and panics in
+// any other program. Today's cost takes about 0.5 s a hash under the race detector, where
+// the suite hashes some hundreds of passwords. This package's own tests never call it: they
+// check today's cost. Nothing guards the parameters, so call it from an init function of a
+// test file, before any test runs.
+func UseTestPasswordCost() {
+	if !testing.Testing() {
+		panic("service.UseTestPasswordCost outside a test binary")
+	}
+	passwordParams = argon2Params{Memory: 64, Time: 1, Threads: 2, KeyLen: 32}
+	dummyHash = encodePHC(passwordParams, make([]byte, passwordSaltLen), make([]byte, passwordParams.KeyLen))
+}
 
 const passwordSaltLen = 16
 

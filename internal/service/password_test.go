@@ -10,6 +10,7 @@ import (
 )
 
 func TestCheckPasswordRules(t *testing.T) {
+	t.Parallel()
 	const email, name = "priya.patel@dacorum.gov.uk", "Priya Patel"
 	// A 128-rune passphrase of varied multibyte letters (more bytes than runes).
 	long := []rune(strings.Repeat("Łódź żółw gęś jaźń ", 10))
@@ -62,6 +63,7 @@ func TestCheckPasswordRules(t *testing.T) {
 }
 
 func TestCommonPasswordListIsLoaded(t *testing.T) {
+	t.Parallel()
 	if n := len(commonPasswords); n < 1000 {
 		t.Fatalf("%d common passwords embedded, want at least 1000", n)
 	}
@@ -73,6 +75,7 @@ func TestCommonPasswordListIsLoaded(t *testing.T) {
 }
 
 func TestGeneratePassword(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for i := 0; i < 200; i++ {
 		p := GeneratePassword()
@@ -90,6 +93,7 @@ func TestGeneratePassword(t *testing.T) {
 }
 
 func TestHashAndVerifyPassword(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const pw = "violet kettle harbour 9"
 	h1, err := HashPassword(ctx, pw)
@@ -144,6 +148,7 @@ func TestHashAndVerifyPassword(t *testing.T) {
 }
 
 func TestParsePHC(t *testing.T) {
+	t.Parallel()
 	const salt, key = "MDEyMzQ1Njc4OWFiY2RlZg", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	good := "$argon2id$v=19$m=65536,t=2,p=2$" + salt + "$" + key
 	p, s, k, err := parsePHC(good)

@@ -76,6 +76,7 @@ func regProblems(t *testing.T, err error) []string {
 }
 
 func TestUploadPreviewApplyRegister(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.New(t, testenv.Options{})
 	officer := regActor(t, env, domain.RoleOfficer, "dacorum")
@@ -148,6 +149,7 @@ func TestUploadPreviewApplyRegister(t *testing.T) {
 }
 
 func TestRegisterTenancy(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.New(t, testenv.Options{})
 	officer := regActor(t, env, domain.RoleOfficer, "dacorum")
@@ -225,6 +227,7 @@ func TestRegisterTenancy(t *testing.T) {
 }
 
 func TestUploadRegisterRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.New(t, testenv.Options{})
 	officer := regActor(t, env, domain.RoleOfficer, "dacorum")
@@ -263,6 +266,7 @@ func TestUploadRegisterRefusals(t *testing.T) {
 }
 
 func TestImportRegisterFile(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.New(t, testenv.Options{})
 	file := regFile(t, "DAC", 100, env.Service.Today())
@@ -324,6 +328,7 @@ func regReminders(t *testing.T, env *testenv.Env) []string {
 }
 
 func TestRemindersAtSixtyThirtyAndFourteenDays(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.New(t, testenv.Options{})
 	day := 24 * time.Hour
@@ -383,6 +388,7 @@ func TestRemindersAtSixtyThirtyAndFourteenDays(t *testing.T) {
 }
 
 func TestRemindersSkipSentRenewals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.New(t, testenv.Options{})
 	// Dacorum's driver sends their renewal; Watford's only starts one (a draft).
@@ -416,6 +422,7 @@ func TestRemindersSkipSentRenewals(t *testing.T) {
 }
 
 func TestDueForRenewal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.New(t, testenv.Options{})
 	officer := regActor(t, env, domain.RoleOfficer, "dacorum")
@@ -451,6 +458,7 @@ func TestDueForRenewal(t *testing.T) {
 // TestImportRegister10k loads 10,000 drivers from the command line and through the web
 // upload, and reports how long each took.
 func TestImportRegister10k(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("slow")
 	}

@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseReportPeriod(t *testing.T) {
+	t.Parallel()
 	today := domain.Date{Year: 2026, Month: 11, Day: 26}
 	d := func(y, m, day int) domain.Date { return domain.Date{Year: y, Month: domainMonth(m), Day: day} }
 	for _, tc := range []struct {

@@ -18,6 +18,7 @@ import (
 var rfcSecret = base32.StdEncoding.EncodeToString([]byte("12345678901234567890"))
 
 func TestTOTPCodeMatchesRFC6238(t *testing.T) {
+	t.Parallel()
 	// RFC 6238 appendix B (SHA-1), last six of the eight digits.
 	for _, tc := range []struct {
 		unix int64
@@ -34,6 +35,7 @@ func TestTOTPCodeMatchesRFC6238(t *testing.T) {
 }
 
 func TestMatchTOTPAllowsOneStepOfDrift(t *testing.T) {
+	t.Parallel()
 	key, _ := decodeTOTPSecret(rfcSecret)
 	now := time.Date(2026, 11, 26, 10, 0, 10, 0, time.UTC)
 	cur := totpStep(now)
@@ -49,6 +51,7 @@ func TestMatchTOTPAllowsOneStepOfDrift(t *testing.T) {
 }
 
 func TestTOTPSecretFormats(t *testing.T) {
+	t.Parallel()
 	s := NewTOTPSecret()
 	if len(s) != 32 || strings.ContainsAny(s, "=018") {
 		t.Fatalf("secret %q: want 32 base32 characters without padding", s)
@@ -77,6 +80,7 @@ func TestTOTPSecretFormats(t *testing.T) {
 }
 
 func TestNormaliseCodes(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"123456": "123456", " 123 456 ": "123456", "12345": "", "1234567": "", "12a456": "", "１２３４５６": ""} {
 		got, ok := normaliseTOTPCode(in)
 		if (want == "") == ok || got != want {
@@ -98,6 +102,7 @@ func TestNormaliseCodes(t *testing.T) {
 }
 
 func TestSealedTOTPSecret(t *testing.T) {
+	t.Parallel()
 	svc := New(nil, Options{SecretKey: []byte("the-first-server-key-of-32-characters")})
 	other := New(nil, Options{SecretKey: []byte("another-server-key-of-32-characters!!")})
 	secret := NewTOTPSecret()
@@ -126,6 +131,7 @@ func TestSealedTOTPSecret(t *testing.T) {
 }
 
 func TestStaffSignInFailuresAreLoggedWithoutPasswords(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := store.Open(ctx, testdb.URL(t, "x.db"))
 	if err != nil {

@@ -47,6 +47,7 @@ func dataVersion(t *testing.T, st *store.Store) int64 {
 // TestLicenceHistory: every time a driver's licence dates are set, on the register or by an
 // approval, the licence history gains a row; other changes add none; the history is append-only.
 func TestLicenceHistory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	c, err := st.CouncilBySlug(ctx, "dacorum")
@@ -107,6 +108,7 @@ func TestLicenceHistory(t *testing.T) {
 // TestCoverageSumsFreshAfterWrites: the summaries are rebuilt once after a write, and not again
 // until the next one.
 func TestCoverageSumsFreshAfterWrites(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	ranges := []store.DayRange{{From: domain.Date{Year: 2026, Month: 1, Day: 1}, To: domain.Date{Year: 2027, Month: 1, Day: 1}}}
@@ -146,6 +148,7 @@ func TestCoverageSumsFreshAfterWrites(t *testing.T) {
 // TestApproveRecordsLicenceHistory: an approval sets the new licence dates on the register, and
 // the licence history keeps the old period beside the new one.
 func TestApproveRecordsLicenceHistory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	c, err := st.CouncilBySlug(ctx, "stevenage")

@@ -32,6 +32,7 @@ func columns(t *testing.T, st *store.Store, query string) map[string][]string {
 // TestMigrationsAgreeAcrossDialects: the SQLite and PostgreSQL migrations build the same tables
 // with the same columns in the same order, so the GORM rows and raw queries fit both.
 func TestMigrationsAgreeAcrossDialects(t *testing.T) {
+	t.Parallel()
 	if !testdb.Postgres() {
 		t.Skip("compares the SQLite schema with PostgreSQL's: set " + testdb.PostgresEnv + " to run it")
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestStreamEvidenceRowsInOrderAndByCouncil(t *testing.T) {
+	t.Parallel()
 	st, path := newStore(t)
 	ctx := context.Background()
 	v := publish(t, st, "1.0", true)
@@ -67,6 +68,7 @@ func TestStreamEvidenceRowsInOrderAndByCouncil(t *testing.T) {
 }
 
 func TestAPITokensStoredHashedAndRevoked(t *testing.T) {
+	t.Parallel()
 	st, _ := newStore(t)
 	ctx := context.Background()
 	staff := addAnalyst(t, st)

@@ -59,6 +59,7 @@ func regApply(t *testing.T, st *store.Store, councilID int64, rows []domain.Regi
 }
 
 func TestApplyRegisterAddsUpdatesAndNeverDeletes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, path := newStore(t)
 	dac := regCouncil(t, st, "dacorum")
@@ -138,6 +139,7 @@ func TestApplyRegisterAddsUpdatesAndNeverDeletes(t *testing.T) {
 }
 
 func TestApplyRegisterAllOrNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, path := newStore(t)
 	dac, wat := regCouncil(t, st, "dacorum"), regCouncil(t, st, "watford")
@@ -194,6 +196,7 @@ func TestApplyRegisterAllOrNothing(t *testing.T) {
 }
 
 func TestApplyRegisterImportOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, path := newStore(t)
 	dac, wat := regCouncil(t, st, "dacorum"), regCouncil(t, st, "watford")
@@ -237,6 +240,7 @@ func TestApplyRegisterImportOnce(t *testing.T) {
 }
 
 func TestSearchDriversAndStats(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	dac := regCouncil(t, st, "dacorum")
@@ -279,6 +283,7 @@ func TestSearchDriversAndStats(t *testing.T) {
 }
 
 func TestDueDrivers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, path := newStore(t)
 	dac, wat := regCouncil(t, st, "dacorum"), regCouncil(t, st, "watford")
@@ -343,6 +348,7 @@ func TestDueDrivers(t *testing.T) {
 }
 
 func TestSendRemindersOncePerStage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, path := newStore(t)
 	dac := regCouncil(t, st, "dacorum")

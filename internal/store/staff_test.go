@@ -37,6 +37,7 @@ func auditActions(t *testing.T, st *store.Store) []string {
 }
 
 func TestCreateAndFindStaff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	dacorum, _ := st.CouncilBySlug(ctx, "dacorum")
@@ -77,6 +78,7 @@ func TestCreateAndFindStaff(t *testing.T) {
 }
 
 func TestStaffFailuresLockAndReset(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	u := addStaff(t, st, "a@herts.gov.uk", domain.RoleAdmin, 0)
@@ -114,6 +116,7 @@ func TestStaffFailuresLockAndReset(t *testing.T) {
 }
 
 func TestUseStaffTOTPStep(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	u := addStaff(t, st, "a@herts.gov.uk", domain.RoleAdmin, 0)
@@ -169,6 +172,7 @@ func TestUseStaffTOTPStep(t *testing.T) {
 }
 
 func TestRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	u := addStaff(t, st, "a@herts.gov.uk", domain.RoleAdmin, 0)
@@ -206,6 +210,7 @@ func TestRecoveryCodes(t *testing.T) {
 }
 
 func TestStaffSessionsEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	u := addStaff(t, st, "a@herts.gov.uk", domain.RoleAdmin, 0)

@@ -107,6 +107,7 @@ func reasonOf(t *testing.T, err error) string {
 }
 
 func TestMigrate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := openStore(t)
 
@@ -155,6 +156,7 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestCouncilsSeeded(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	want := []string{"broxbourne", "dacorum", "east-hertfordshire", "hertsmere", "north-hertfordshire",
@@ -198,6 +200,7 @@ func TestCouncilsSeeded(t *testing.T) {
 }
 
 func TestEvidenceAppendOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, path := newStore(t)
 	v1 := publish(t, st, "1.0", true)
@@ -264,6 +267,7 @@ func TestEvidenceAppendOnly(t *testing.T) {
 }
 
 func TestIssueOnlineOncePerVersion(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	v1 := publish(t, st, "1.0", true)
@@ -308,6 +312,7 @@ func TestIssueOnlineOncePerVersion(t *testing.T) {
 }
 
 func TestIssueOnlineNoLeaflet(t *testing.T) {
+	t.Parallel()
 	st, _ := newStore(t)
 	d := addDriver(t, st, "DAC-1001")
 	_, _, err := st.IssueOnline(context.Background(), d, now)
@@ -317,6 +322,7 @@ func TestIssueOnlineNoLeaflet(t *testing.T) {
 }
 
 func TestPublishLeaflet(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 
@@ -419,6 +425,7 @@ func completeDraft(t *testing.T, st *store.Store, d domain.Driver) {
 }
 
 func TestSubmitRenewalConcurrent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	v1 := publish(t, st, "1.0", true)
@@ -489,6 +496,7 @@ func TestSubmitRenewalConcurrent(t *testing.T) {
 }
 
 func TestSubmitRenewalRequiresAwareness(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	publish(t, st, "1.0", true)
@@ -532,6 +540,7 @@ func TestSubmitRenewalRequiresAwareness(t *testing.T) {
 }
 
 func TestCheckSignInCode(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const maxAttempts = 5
 	const ttl = 15 * time.Minute
@@ -624,6 +633,7 @@ func TestCheckSignInCode(t *testing.T) {
 }
 
 func TestHitRateLimit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, _ := newStore(t)
 	const window = time.Minute
@@ -653,6 +663,7 @@ func TestHitRateLimit(t *testing.T) {
 }
 
 func TestTouchSession(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, path := newStore(t)
 	db := rawDB(t, path)

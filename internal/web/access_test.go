@@ -19,6 +19,7 @@ import (
 // signed-in driver, an officer of the record's council, an officer of another council, an
 // analyst and an admin. Ids in paths point at Dacorum's records.
 func TestEveryRouteHasAPolicyAndEnforcesIt(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	r := submitOnline(t, env, "dacorum", testenv.DueDacorum)

@@ -19,6 +19,7 @@ var passwordOnPage = regexp.MustCompile(`id="initial-password"><code>([a-z2-9-]+
 // TestAdminOnlyPages: officers and analysts get 403 from every administrator page, and
 // their POSTs change nothing; signed out, the pages send you to sign in.
 func TestAdminOnlyPages(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	target := env.AddStaff(t, domain.RoleOfficer, "dacorum")
 	id := itoa64(target.ID)
@@ -61,6 +62,7 @@ func TestAdminOnlyPages(t *testing.T) {
 }
 
 func TestAdminManagesAccounts(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	admin := env.AddStaff(t, domain.RoleAdmin, "")
@@ -224,6 +226,7 @@ func actionsShown(p testenv.Page) []string {
 }
 
 func TestAuditLogViewer(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	admin := env.AddStaff(t, domain.RoleAdmin, "")

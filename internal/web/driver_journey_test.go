@@ -35,6 +35,7 @@ func wantStatus(t *testing.T, p testenv.Page, want int) {
 // TestDriverJourney drives the whole journey over HTTP, from the start page to the
 // confirmation, then checks the evidence rows it left.
 func TestDriverJourney(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	b := env.NewBrowser(t)
@@ -157,6 +158,7 @@ func TestDriverJourney(t *testing.T) {
 
 // TestResumeDraft: answers are saved as the driver goes, and signing in again resumes them.
 func TestResumeDraft(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 	wantStatus(t, b.Post("/renew/licence", testenv.LicenceForm), http.StatusSeeOther)

@@ -42,7 +42,9 @@ func take(t *testing.T, env *testenv.Env, licence string) snapshot {
 }
 
 func TestSubmitRefusedWithoutCurrentAcknowledgement(t *testing.T) {
+	t.Parallel()
 	t.Run("crafted POST to submit with no awareness step", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 		b.CompleteSections()
@@ -56,6 +58,7 @@ func TestSubmitRefusedWithoutCurrentAcknowledgement(t *testing.T) {
 	})
 
 	t.Run("leaflet read and check passed but not acknowledged", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 		b.CompleteSections()
@@ -70,6 +73,7 @@ func TestSubmitRefusedWithoutCurrentAcknowledgement(t *testing.T) {
 	})
 
 	t.Run("acknowledged an older version that required re-acknowledgement", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 		b.CompleteSections()
@@ -90,6 +94,7 @@ func TestSubmitRefusedWithoutCurrentAcknowledgement(t *testing.T) {
 	})
 
 	t.Run("a minor version does not send drivers back through the step", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 		b.CompleteSections()
@@ -104,6 +109,7 @@ func TestSubmitRefusedWithoutCurrentAcknowledgement(t *testing.T) {
 	})
 
 	t.Run("forged leaflet id on the acknowledgement", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 		b.CompleteSections()
@@ -125,6 +131,7 @@ func TestSubmitRefusedWithoutCurrentAcknowledgement(t *testing.T) {
 	})
 
 	t.Run("acknowledging the old version after a new one is published", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 		b.CompleteSections()
@@ -141,6 +148,7 @@ func TestSubmitRefusedWithoutCurrentAcknowledgement(t *testing.T) {
 	})
 
 	t.Run("sections missing", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 		b.CompleteAwareness()
@@ -155,6 +163,7 @@ func TestSubmitRefusedWithoutCurrentAcknowledgement(t *testing.T) {
 
 // TestDoubleSubmit: two tabs submitting at the same moment, and a retry, make one renewal.
 func TestDoubleSubmit(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 	b.CompleteSections()

@@ -14,6 +14,7 @@ import (
 // with 422, an "Error:" title, a summary linking to the field, the field's own message, and
 // every answer the driver typed still in the form. Good variants of each format are accepted.
 func TestFieldValidation(t *testing.T) {
+	t.Parallel()
 	type tc struct {
 		name    string
 		set     []string // field, value pairs changed from the valid form
@@ -136,6 +137,7 @@ func TestFieldValidation(t *testing.T) {
 // fields appear, so the summary reads like the form (the medical date is checked after the
 // others but sits before the right-to-work question).
 func TestErrorSummaryInPageOrder(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 	b.Get("/renew/checks")

@@ -19,6 +19,7 @@ import (
 // step, as a load balancer may: the sign-in code, the session, the CSRF token, the draft and
 // the evidence all live in the database, so the journey does not notice.
 func TestTwoInstancesShareOneDatabase(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	other := env.SecondInstance(t)
 	t.Logf("two instances on %s: %s and %s", testdb.Name(), env.Server.URL, other.Server.URL)
@@ -88,6 +89,7 @@ func TestTwoInstancesShareOneDatabase(t *testing.T) {
 // TestTwoInstancesShareTheCodeAttemptLimit: wrong codes sent to alternate instances count
 // together, so a second server does not double the guesses an attacker gets.
 func TestTwoInstancesShareTheCodeAttemptLimit(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	other := env.SecondInstance(t)
 	instances := []string{env.Server.URL, other.Server.URL}

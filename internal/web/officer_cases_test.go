@@ -78,6 +78,7 @@ func renewalNow(t *testing.T, env *testenv.Env, id int64) domain.Renewal {
 }
 
 func TestOfficerWorksACaseToApproval(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	r := submitOnline(t, env, "dacorum", testenv.DueDacorum)
@@ -205,6 +206,7 @@ func TestOfficerWorksACaseToApproval(t *testing.T) {
 }
 
 func TestCaseworkTenancy(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	r := submitOnline(t, env, "dacorum", testenv.DueDacorum)
 	path := fmt.Sprintf("/staff/renewals/%d", r.ID)
@@ -247,6 +249,7 @@ func TestCaseworkTenancy(t *testing.T) {
 }
 
 func TestRequestInformationAndRefusal(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	r := submitOnline(t, env, "watford", testenv.DueWatford)
 	path := fmt.Sprintf("/staff/renewals/%d", r.ID)
@@ -288,6 +291,7 @@ func TestRequestInformationAndRefusal(t *testing.T) {
 }
 
 func TestPaperRenewalWithInPersonAcknowledgement(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	d := env.Drivers[testenv.NotDue]

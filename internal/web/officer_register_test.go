@@ -120,6 +120,7 @@ func regWant(t *testing.T, p testenv.Page, status int, contains ...string) {
 var importPath = regexp.MustCompile(`^/staff/register/import/(\d+)$`)
 
 func TestRegisterImportOverHTTP(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 	regWant(t, b.Get("/staff/register"), http.StatusOK, "Register of licensed drivers", "Dacorum Borough Council", "Load the register", `enctype="multipart/form-data"`)
@@ -187,6 +188,7 @@ func TestRegisterImportOverHTTP(t *testing.T) {
 }
 
 func TestRegisterUploadRefusals(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 	good := string(regFileOf(t, regDrivers("DACR", 5)))
@@ -240,6 +242,7 @@ func (zeros) Read(p []byte) (int, error) {
 }
 
 func TestRegisterUploadTooLarge(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 	before := regTables(t, env)
@@ -264,6 +267,7 @@ func TestRegisterUploadTooLarge(t *testing.T) {
 // TestRegisterUploadLargerThanAForm loads 10,000 drivers (about 1 MB) through the page: the
 // upload route takes up to 20 MB while every other route keeps the 64 KB form limit.
 func TestRegisterUploadLargerThanAForm(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 	file := regFileOf(t, regDrivers("DACR", 10000))
@@ -288,6 +292,7 @@ func TestRegisterUploadLargerThanAForm(t *testing.T) {
 }
 
 func TestRegisterTenancyOverHTTP(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	officer := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 	other := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "watford"))
@@ -330,6 +335,7 @@ func TestRegisterTenancyOverHTTP(t *testing.T) {
 }
 
 func TestDueForRenewalOverHTTP(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	officer := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 

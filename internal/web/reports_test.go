@@ -49,6 +49,7 @@ func apiGet(t *testing.T, env *testenv.Env, path, token string) (int, http.Heade
 }
 
 func TestCoveragePageOfficerSeesOwnCouncilAnalystSeesAll(t *testing.T) {
+	t.Parallel()
 	env := reportEnv(t)
 	officer := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 	p := officer.Get("/staff/reports?period=2026-11")
@@ -90,6 +91,7 @@ func TestCoveragePageOfficerSeesOwnCouncilAnalystSeesAll(t *testing.T) {
 }
 
 func TestCoverageSVGHasTitleDescAndTable(t *testing.T) {
+	t.Parallel()
 	v := 50.0
 	svg := string(report.BarChart("c1", "Coverage <by> council", []report.Bar{{Label: "A & B", Value: &v}, {Label: "C"}}))
 	for _, want := range []string{`role="img"`, `aria-labelledby="c1-title c1-desc"`, `<title id="c1-title">Coverage &lt;by&gt; council</title>`,
@@ -107,6 +109,7 @@ func TestCoverageSVGHasTitleDescAndTable(t *testing.T) {
 }
 
 func TestCoverageBadParametersAre422WithTheForm(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	analyst := env.SignInStaff(t, env.AddStaff(t, domain.RoleAnalyst, ""))
 	for _, tc := range []struct{ query, field, message string }{
@@ -141,6 +144,7 @@ func TestCoverageBadParametersAre422WithTheForm(t *testing.T) {
 }
 
 func TestCoverageExportsParseBack(t *testing.T) {
+	t.Parallel()
 	env := reportEnv(t)
 	analyst := env.SignInStaff(t, env.AddStaff(t, domain.RoleAnalyst, ""))
 
@@ -261,6 +265,7 @@ func TestCoverageExportsParseBack(t *testing.T) {
 }
 
 func TestExportSuppressesSmallCounts(t *testing.T) {
+	t.Parallel()
 	env := reportEnv(t)
 	analyst := env.SignInStaff(t, env.AddStaff(t, domain.RoleAnalyst, ""))
 	p := analyst.Get("/staff/reports/export.csv?period=2026-11&suppress=1")
@@ -314,6 +319,7 @@ func TestExportSuppressesSmallCounts(t *testing.T) {
 }
 
 func TestCouncilReportPageAndTenancy(t *testing.T) {
+	t.Parallel()
 	env := reportEnv(t)
 	own := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 	p := own.Get("/staff/reports/council/dacorum?period=2026-11")
@@ -332,6 +338,7 @@ func TestCouncilReportPageAndTenancy(t *testing.T) {
 }
 
 func TestPublicEventsRecordValidateAndCount(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	login := env.AddStaff(t, domain.RoleOfficer, "dacorum")
 	officer := env.SignInStaff(t, login)
@@ -410,6 +417,7 @@ func TestPublicEventsRecordValidateAndCount(t *testing.T) {
 var tokenRe = regexp.MustCompile(`rnw_[A-Za-z0-9_-]{43}`)
 
 func TestAPITokensValidRevokedMissing(t *testing.T) {
+	t.Parallel()
 	env := reportEnv(t)
 	analyst := env.SignInStaff(t, env.AddStaff(t, domain.RoleAnalyst, ""))
 	analyst.Get("/staff/tokens")
@@ -503,6 +511,7 @@ func analystID(t *testing.T, env *testenv.Env, b *testenv.Browser) int64 {
 }
 
 func TestEvidenceExportStreamsManyRows(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{NoLeaflet: true})
 	stats, err := report.GenerateSynthetic(context.Background(), env.Store, report.SyntheticOptions{Drivers: 600, Seed: 4, Now: testenv.Start})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestCSRFRequiredOnEveryPost(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 	posts := []string{"/renew/sign-in", "/renew/sign-out", "/renew/contact", "/renew/licence", "/renew/checks",
@@ -49,6 +50,7 @@ func TestCSRFRequiredOnEveryPost(t *testing.T) {
 }
 
 func TestCookiesAndHeaders(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, base, cookie string
 		secure             bool
@@ -57,6 +59,7 @@ func TestCookiesAndHeaders(t *testing.T) {
 		{"https", "https://renew.example.gov.uk", "__Host-renewals_session", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			env := testenv.New(t, testenv.Options{BaseURL: tc.base})
 			b := env.NewBrowser(t)
 			p := b.Get("/renew/sign-in")
@@ -107,6 +110,7 @@ func TestCookiesAndHeaders(t *testing.T) {
 
 // TestNoInlineScript: the CSP forbids script, so no page may carry any.
 func TestNoInlineScript(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 	for _, path := range []string{"/", "/leaflet", "/accessibility", "/privacy", "/renew", "/renew/contact", "/renew/licence",
@@ -120,7 +124,9 @@ func TestNoInlineScript(t *testing.T) {
 }
 
 func TestSignInRules(t *testing.T) {
+	t.Parallel()
 	t.Run("wrong date of birth and unknown licence give the same answer", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.NewBrowser(t)
 		b.Get("/renew/sign-in")
@@ -134,6 +140,7 @@ func TestSignInRules(t *testing.T) {
 		}
 	})
 	t.Run("not due yet", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.NewBrowser(t)
 		b.Get("/renew/sign-in")
@@ -145,6 +152,7 @@ func TestSignInRules(t *testing.T) {
 		}
 	})
 	t.Run("expired", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.NewBrowser(t)
 		b.Get("/renew/sign-in")
@@ -153,6 +161,7 @@ func TestSignInRules(t *testing.T) {
 		mustContain(t, p, "Your licence has expired", "25 November 2026", "new application")
 	})
 	t.Run("code expires after 10 minutes", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.NewBrowser(t)
 		b.Get("/renew/sign-in")
@@ -169,6 +178,7 @@ func TestSignInRules(t *testing.T) {
 		wantStatus(t, b.Post("/renew/code", url.Values{"code": {env.LatestCode(t, testenv.DueDacorum+"@example.org")}}), http.StatusSeeOther)
 	})
 	t.Run("five tries then the code is dead", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.NewBrowser(t)
 		b.Get("/renew/sign-in")
@@ -193,6 +203,7 @@ func TestSignInRules(t *testing.T) {
 		mustContain(t, p, "too many times")
 	})
 	t.Run("malformed code", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.NewBrowser(t)
 		b.Get("/renew/sign-in")
@@ -205,6 +216,7 @@ func TestSignInRules(t *testing.T) {
 		}
 	})
 	t.Run("rate limited per licence", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		for i := 1; i <= 5; i++ {
 			b := env.NewBrowser(t)
@@ -222,6 +234,7 @@ func TestSignInRules(t *testing.T) {
 		wantStatus(t, b.Post("/renew/sign-in", testenv.SignInForm("dacorum", testenv.DueDacorum)), http.StatusSeeOther)
 	})
 	t.Run("rate limited per IP, and X-Forwarded-For is not believed", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.NewBrowser(t)
 		b.Get("/renew/sign-in")
@@ -236,6 +249,7 @@ func TestSignInRules(t *testing.T) {
 		}
 	})
 	t.Run("pages behind sign-in redirect when signed out", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.NewBrowser(t)
 		for _, path := range []string{"/renew", "/renew/contact", "/renew/awareness", "/renew/check-answers", "/renew/status", "/renew/code"} {
@@ -246,6 +260,7 @@ func TestSignInRules(t *testing.T) {
 		}
 	})
 	t.Run("a pending session cannot reach the renewal", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.NewBrowser(t)
 		b.Get("/renew/sign-in")
@@ -255,6 +270,7 @@ func TestSignInRules(t *testing.T) {
 		}
 	})
 	t.Run("session idle timeout", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 		env.Clock.Advance(31 * time.Minute)
@@ -267,6 +283,7 @@ func TestSignInRules(t *testing.T) {
 func itoa(i int) string { return string(rune('0'+i/10)) + string(rune('0'+i%10)) }
 
 func TestBadRequestsAreFourHundreds(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.SignIn(t, "dacorum", testenv.DueDacorum)
 	b.Get("/renew/declarations")
@@ -288,6 +305,7 @@ func TestBadRequestsAreFourHundreds(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	b := env.NewBrowser(t)
 	wantStatus(t, b.Get("/healthz"), http.StatusOK)

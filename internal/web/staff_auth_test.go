@@ -68,6 +68,7 @@ var (
 // TestStaffFirstSignIn follows a new account from its generated password through setting up
 // the authenticator app, the recovery codes (shown once) and choosing its own password.
 func TestStaffFirstSignIn(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	u, initial, err := env.Service.CreateStaff(ctx, service.SystemActor("test"), service.NewStaff{
@@ -140,6 +141,7 @@ func TestStaffFirstSignIn(t *testing.T) {
 }
 
 func TestStaffTwoFactor(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	officer := env.AddStaff(t, domain.RoleOfficer, "dacorum")
 
@@ -203,6 +205,7 @@ func TestStaffTwoFactor(t *testing.T) {
 // TestStaffSessionFixation: the session id changes at the password step and again at the
 // second factor, and the ids before are dead.
 func TestStaffSessionFixation(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	admin := env.AddStaff(t, domain.RoleAdmin, "")
 	b := env.NewBrowser(t)
@@ -241,6 +244,7 @@ func TestStaffSessionFixation(t *testing.T) {
 // TestStaffPasswordBruteForce: five wrong passwords lock the account for 15 minutes, even
 // the right password is refused meanwhile, and every attempt is in the audit log.
 func TestStaffPasswordBruteForce(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	officer := env.AddStaff(t, domain.RoleOfficer, "watford")
 	b := env.NewBrowser(t)
@@ -323,6 +327,7 @@ func detailString(d map[string]any) string {
 // TestStaffTOTPBruteForce: wrong codes count as failed sign-ins; the fifth ends the pending
 // session and locks the account, so guessing goes back to the password step.
 func TestStaffTOTPBruteForce(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	analyst := env.AddStaff(t, domain.RoleAnalyst, "")
 	b := env.NewBrowser(t)
@@ -367,6 +372,7 @@ func TestStaffTOTPBruteForce(t *testing.T) {
 }
 
 func TestStaffSignInThrottledPerIP(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	officer := env.AddStaff(t, domain.RoleOfficer, "stevenage")
 	b := env.NewBrowser(t)
@@ -391,7 +397,9 @@ func TestStaffSignInThrottledPerIP(t *testing.T) {
 }
 
 func TestStaffSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	t.Run("idle for 30 minutes", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 		env.Clock.Advance(29 * time.Minute)
@@ -400,6 +408,7 @@ func TestStaffSessionTimeouts(t *testing.T) {
 		wantRedirect(t, b.Get("/staff"), "/staff/sign-in")
 	})
 	t.Run("12 hours however active", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		b := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, "dacorum"))
 		start := env.Clock.Now()
@@ -411,6 +420,7 @@ func TestStaffSessionTimeouts(t *testing.T) {
 		wantRedirect(t, b.Get("/staff"), "/staff/sign-in")
 	})
 	t.Run("15 minutes between the password and the code", func(t *testing.T) {
+		t.Parallel()
 		env := testenv.New(t, testenv.Options{})
 		officer := env.AddStaff(t, domain.RoleOfficer, "dacorum")
 		b := env.NewBrowser(t)
@@ -423,6 +433,7 @@ func TestStaffSessionTimeouts(t *testing.T) {
 }
 
 func TestStaffSignOut(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	officer := env.AddStaff(t, domain.RoleOfficer, "hertsmere")
 	phone := env.SignInStaff(t, officer)
@@ -450,6 +461,7 @@ func TestStaffSignOut(t *testing.T) {
 }
 
 func TestStaffPasswordChange(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	officer := env.AddStaff(t, domain.RoleOfficer, "three-rivers")
 	other := env.SignInStaff(t, officer)
@@ -498,6 +510,7 @@ func TestStaffPasswordChange(t *testing.T) {
 
 // TestStaffCSRF: every staff POST needs the token; without it nothing changes.
 func TestStaffCSRF(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	admin := env.AddStaff(t, domain.RoleAdmin, "")
 	officer := env.AddStaff(t, domain.RoleOfficer, "broxbourne")
@@ -548,6 +561,7 @@ func TestStaffCSRF(t *testing.T) {
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestStaffPagesNeedSignIn(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	officer := env.AddStaff(t, domain.RoleOfficer, "dacorum")
 	b := env.NewBrowser(t)
