@@ -54,12 +54,17 @@ import (
 // reconciler is run here against the same database (a fake clock stepping past every backoff),
 // and then DESIGN rule 8 is checked for every payment the stand-in reports as taken.
 const (
-	crashClients      = 32
-	crashDriversPer   = 32 // drivers per client: more than can be finished in crashLoadFor, so the load lasts
-	crashLoadFor      = 20 * time.Second
-	crashMinKills     = 3
-	crashSecretKey    = "crash-test-secret-key-0123456789abcdef"
-	crashRequestLimit = 10 * time.Second
+	crashClients    = 32
+	crashDriversPer = 32 // drivers per client: more than can be finished in crashLoadFor, so the load lasts
+	crashLoadFor    = 20 * time.Second
+	crashMinKills   = 3
+	// crashMinFinished is how many drivers must finish (sent, or paid and left) before the load
+	// may end; crashProgressPerKill is how many requests the clients must have answered between
+	// two kills (about five each).
+	crashMinFinished     = 10
+	crashProgressPerKill = 5 * crashClients
+	crashSecretKey       = "crash-test-secret-key-0123456789abcdef"
+	crashRequestLimit    = 10 * time.Second
 )
 
 var councilSlugs = []string{"broxbourne", "dacorum", "east-hertfordshire", "hertsmere", "north-hertfordshire",
@@ -868,8 +873,29 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 
 	tally := &crashTally{acks: map[string]bool{}, submits: map[string]bool{}, references: map[string]string{}, connErrors: map[string]int{},
 		payments: map[string]*crashPayment{}, declined: map[string]string{}, uploads: map[string]bool{}}
-	loadCtx, stopLoad := context.WithTimeout(ctx, crashLoadFor)
+	// The load lasts crashLoadFor, and on a slow machine longer: until it has seen enough kills
+	// and drivers who finished to test something (or the test's own time runs short).
+	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
+	go func() {
+		defer stopLoad()
+		enough := time.NewTimer(crashLoadFor)
+		defer enough.Stop()
+		select {
+		case <-loadCtx.Done():
+			return
+		case <-enough.C:
+		}
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for srv.kills.Load() < crashMinKills || tally.driversDone.Load() < crashMinFinished {
+			select {
+			case <-loadCtx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	queue := make(chan crashDriver, len(drivers))
 	for _, d := range drivers {
 		queue <- d
@@ -912,12 +938,24 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 killing:
 	for {
 		wait := 1500*time.Millisecond + time.Duration(rng.Int64N(int64(1500*time.Millisecond)))
+		progressAt := tally.requests.Load()
 		select {
 		case <-allDone:
 			break killing
 		case <-loadCtx.Done():
 			break killing
 		case <-time.After(wait):
+		}
+		// On a busy machine the clients get less done in the same time: let them answer a few
+		// requests each between kills, or no journey would ever finish.
+		for tally.requests.Load()-progressAt < crashProgressPerKill {
+			select {
+			case <-allDone:
+				break killing
+			case <-loadCtx.Done():
+				break killing
+			case <-time.After(50 * time.Millisecond):
+			}
 		}
 		srv.kill()
 		kills++
