@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -42,6 +43,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	var de *domain.Error
 	switch {
+	case errors.Is(err, context.DeadlineExceeded) && c.Request().Context().Err() != nil:
+		// The request ran out of time (a busy machine, a slow database): the service is busy,
+		// not broken, and the user should try again.
+		page.Status, page.Title = http.StatusServiceUnavailable, titleFor(http.StatusServiceUnavailable)
+		page.Message = "The service is busy. Try again in a few minutes."
+		c.Response().Header().Set("Retry-After", "30")
 	case errors.As(err, &de):
 		page.Status = statusOf[de.Code]
 		if de.Code == domain.CodeUnauthorised {
