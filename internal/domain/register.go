@@ -544,16 +544,17 @@ func ParseRegisterDate(s string) (Date, string) {
 }
 
 // WriteRegister writes drivers as a register file that ParseRegister reads back: the header
-// row (RegisterColumns, then status_date), then one row per driver, dates as YYYY-MM-DD.
-// (For re-import, not for spreadsheets: use WriteSafeCSV for files people open.)
+// row, then one row per driver, dates as YYYY-MM-DD. (For re-import, not for spreadsheets:
+// use WriteSafeCSV for files people open.) It has no status_date column: loading it back
+// leaves each unchanged status's date as it is.
 func WriteRegister(w io.Writer, drivers []Driver) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	if err := cw.Write(append(RegisterColumns[:len(RegisterColumns):len(RegisterColumns)], RegisterStatusDateColumn)); err != nil {
+	if err := cw.Write(RegisterColumns); err != nil {
 		return err
 	}
 	for _, d := range drivers {
-		if err := cw.Write(append(registerRecord(d), d.StatusFrom.String())); err != nil {
+		if err := cw.Write(registerRecord(d)); err != nil {
 			return err
 		}
 	}
