@@ -256,8 +256,14 @@ func newPlan(ctx context.Context, st *store.Store, q Query) (*plan, error) {
 		}
 		cut := false
 		if per.LastDay().After(p.today) {
+			// A label naming the row's dates would state a day to come: it names the cut row's.
+			whole := labels[i] != rangeLabel(per)
 			per.To, cut = p.today.AddDays(1), true
-			labels[i] += " to date (" + p.today.Format("2 Jan 2006") + ")"
+			if whole {
+				labels[i] += " to date (" + p.today.Format("2 Jan 2006") + ")"
+			} else {
+				labels[i] = rangeLabel(per) + " (to date)"
+			}
 		}
 		p.periods, p.labels, p.toDate = append(p.periods, per), append(p.labels, labels[i]), append(p.toDate, cut)
 	}
