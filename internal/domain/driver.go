@@ -20,6 +20,8 @@ type Council struct {
 	// MedicalIntervalYears: a Group 2 medical certificate is needed when the driver's last
 	// medical is older than this many years.
 	MedicalIntervalYears int
+	// RefresherYears is the council's refresher interval for coverage (0: none).
+	RefresherYears int
 	// PaymentKeySet says whether the council's GOV.UK Pay API key is stored (the key itself
 	// never leaves the service layer).
 	PaymentKeySet bool
@@ -68,6 +70,9 @@ type Driver struct {
 	LicenceStart  Date
 	LicenceExpiry Date
 	Status        string // active, suspended, revoked
+	// StatusFrom is the day Status took effect: the register file's status_date, or the day the
+	// status was recorded. Zero for a driver active since the licence began.
+	StatusFrom Date
 }
 
 // FullName is the name as a letter would address the driver.
@@ -109,12 +114,19 @@ type CouncilSettings struct {
 	OpeningHours         string
 	DecisionDays         int
 	MedicalIntervalYears int
+	// RefresherYears: an acknowledgement counts towards drivers_aware only when dated within
+	// this many years before the period's end (DESIGN §4). 0: no refresher interval.
+	RefresherYears int
 }
+
+// MaxRefresherYears is the longest refresher interval a council may set.
+const MaxRefresherYears = 20
 
 // Settings returns the council's editable settings.
 func (c Council) Settings() CouncilSettings {
 	return CouncilSettings{Phone: c.Phone, PublicEmail: c.PublicEmail, WebURL: c.WebURL, Address: c.Address,
-		OpeningHours: c.OpeningHours, DecisionDays: c.DecisionDays, MedicalIntervalYears: c.MedicalIntervalYears}
+		OpeningHours: c.OpeningHours, DecisionDays: c.DecisionDays, MedicalIntervalYears: c.MedicalIntervalYears,
+		RefresherYears: c.RefresherYears}
 }
 
 // ContactText is how to reach the council's licensing team in one plain-text sentence, for

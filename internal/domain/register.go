@@ -29,6 +29,11 @@ var RegisterColumns = []string{
 // the file is being loaded into.
 const RegisterCouncilColumn = "council"
 
+// RegisterStatusDateColumn is an optional column: the day the row's status took effect (for
+// example the day a suspension began). Left out or empty, a status that is new or changed takes
+// effect on the day the file is loaded, and an unchanged one keeps the day it already had.
+const RegisterStatusDateColumn = "status_date"
+
 // MaxRegisterProblems is how many problems are kept and shown; the rest are only counted.
 const MaxRegisterProblems = 100
 
@@ -168,7 +173,7 @@ type RegisterOptions struct {
 
 // isRegisterColumn reports whether name is a known column.
 func isRegisterColumn(name string) bool {
-	if name == RegisterCouncilColumn {
+	if name == RegisterCouncilColumn || name == RegisterStatusDateColumn {
 		return true
 	}
 	for _, c := range RegisterColumns {
@@ -335,7 +340,7 @@ func parseRegisterHeader(f *RegisterFile, header []string, line int) (registerCo
 		case name == "":
 			f.AddProblem(RegisterProblem{Line: line, Message: fmt.Sprintf("column %d of the header has no name", i+1)})
 		case !isRegisterColumn(name):
-			f.AddProblem(RegisterProblem{Line: line, Column: quoteValue(strings.TrimSpace(raw)), Message: "is not a register column. The columns are " + strings.Join(RegisterColumns, ", ") + ", and optionally council"})
+			f.AddProblem(RegisterProblem{Line: line, Column: quoteValue(strings.TrimSpace(raw)), Message: "is not a register column. The columns are " + strings.Join(RegisterColumns, ", ") + ", and optionally council and status_date"})
 		default:
 			if first, dup := positions[name]; dup {
 				f.AddProblem(RegisterProblem{Line: line, Column: name, Message: fmt.Sprintf("appears twice in the header (columns %d and %d)", first+1, i+1)})
@@ -363,7 +368,7 @@ func parseRegisterRow(f *RegisterFile, rec []string, cols registerCols, line int
 			f.AddProblem(RegisterProblem{Line: line, Column: col, Message: msg})
 		}
 	}
-	for _, name := range append(RegisterColumns[:len(RegisterColumns):len(RegisterColumns)], RegisterCouncilColumn) {
+	for _, name := range append(RegisterColumns[:len(RegisterColumns):len(RegisterColumns)], RegisterCouncilColumn, RegisterStatusDateColumn) {
 		if i, ok := cols[name]; ok && !utf8.ValidString(rec[i]) {
 			bad(name, "is not UTF-8 text. Save the file as “CSV UTF-8 (comma delimited)”")
 			notText[name] = true
@@ -452,6 +457,19 @@ func parseRegisterRow(f *RegisterFile, rec []string, cols registerCols, line int
 	default:
 		bad("status", quoteValue(cols.get(rec, "status"))+" is not a status: use active, suspended or revoked")
 	}
+	if v := cols.get(rec, RegisterStatusDateColumn); v != "" {
+		dt, msg := ParseRegisterDate(v)
+		switch {
+		case msg != "":
+			bad(RegisterStatusDateColumn, msg)
+		case !opt.Today.IsZero() && dt.After(opt.Today):
+			bad(RegisterStatusDateColumn, dt.String()+" is in the future: give the day the status took effect, or leave it empty for today")
+		case dt.Year < 1900:
+			bad(RegisterStatusDateColumn, dt.String()+" is too long ago: check the year")
+		default:
+			d.StatusFrom = dt
+		}
+	}
 	if _, ok := cols[RegisterCouncilColumn]; ok && opt.CouncilSlug != "" {
 		v := cols.get(rec, RegisterCouncilColumn)
 		if !strings.EqualFold(v, opt.CouncilSlug) && !(opt.CouncilName != "" && strings.EqualFold(v, opt.CouncilName)) {
@@ -527,7 +545,8 @@ func ParseRegisterDate(s string) (Date, string) {
 
 // WriteRegister writes drivers as a register file that ParseRegister reads back: the header
 // row, then one row per driver, dates as YYYY-MM-DD. (For re-import, not for spreadsheets:
-// use WriteSafeCSV for files people open.)
+// use WriteSafeCSV for files people open.) It has no status_date column: loading it back
+// leaves each unchanged status's date as it is.
 func WriteRegister(w io.Writer, drivers []Driver) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
@@ -607,7 +626,8 @@ func DiffRegister(existing []Driver, rows []RegisterRow) RegisterDiff {
 	return diff
 }
 
-// DriverChanges lists the register fields that differ between two versions of a driver.
+// DriverChanges lists the register fields that differ between two versions of a driver. The
+// status date is compared only when new has one (a file without status dates leaves them).
 func DriverChanges(old, new Driver) []FieldChange {
 	a, b := registerRecord(old), registerRecord(new)
 	var out []FieldChange
@@ -615,6 +635,9 @@ func DriverChanges(old, new Driver) []FieldChange {
 		if a[i] != b[i] {
 			out = append(out, FieldChange{Field: RegisterColumns[i], Old: a[i], New: b[i]})
 		}
+	}
+	if !new.StatusFrom.IsZero() && new.StatusFrom != old.StatusFrom {
+		out = append(out, FieldChange{Field: RegisterStatusDateColumn, Old: old.StatusFrom.String(), New: new.StatusFrom.String()})
 	}
 	return out
 }

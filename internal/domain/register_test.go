@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 const regHeader = "licence_number,given_names,family_name,date_of_birth,email,phone,postcode,licence_start,licence_expiry,status"
@@ -156,9 +157,9 @@ func TestParseRegisterProblems(t *testing.T) {
 		{"header only", regHeader + "\r\n", []string{"The file has a header row but no drivers. Add one row for each licensed driver under the header."}},
 		{"header only with empty rows", regHeader + "\n,,,,,,,,,\n", []string{"The file has a header row but no drivers. Add one row for each licensed driver under the header."}},
 		{"missing column", strings.Replace(regHeader, ",phone", "", 1) + "\n", []string{"line 1, column phone: is missing from the header row"}},
-		{"unknown column", regHeader + ",notes\n", []string{`line 1, column "notes": is not a register column. The columns are licence_number, given_names, family_name, date_of_birth, email, phone, postcode, licence_start, licence_expiry, status, and optionally council`}},
+		{"unknown column", regHeader + ",notes\n", []string{`line 1, column "notes": is not a register column. The columns are licence_number, given_names, family_name, date_of_birth, email, phone, postcode, licence_start, licence_expiry, status, and optionally council and status_date`}},
 		{"misspelt column", strings.Replace(regHeader, "family_name", "surname", 1) + "\n", []string{
-			`line 1, column "surname": is not a register column. The columns are licence_number, given_names, family_name, date_of_birth, email, phone, postcode, licence_start, licence_expiry, status, and optionally council`,
+			`line 1, column "surname": is not a register column. The columns are licence_number, given_names, family_name, date_of_birth, email, phone, postcode, licence_start, licence_expiry, status, and optionally council and status_date`,
 			"line 1, column family_name: is missing from the header row"}},
 		{"duplicate column", regHeader + ",Email\n", []string{"line 1, column email: appears twice in the header (columns 5 and 11)"}},
 		{"empty column name", regHeader + ", \n", []string{"line 1: column 11 of the header has no name"}},
@@ -462,4 +463,88 @@ func FuzzParseRegister(f *testing.F) {
 			t.Fatalf("round trip changed drivers (-first +second):\n%s", diff)
 		}
 	})
+}
+
+func TestParseRegisterStatusDate(t *testing.T) {
+	head := regHeader + ",status_date\n"
+	row := func(status, date string) string {
+		return "DAC-1001,Zoë,Brown,1980-03-27,zoe@example.org,,,2024-01-05,2027-01-04," + status + "," + date + "\n"
+	}
+	for _, tc := range []struct {
+		name     string
+		in       string
+		want     Date
+		problems []string
+	}{
+		{"no column", regHeader + "\n" + strings.TrimSuffix(row("suspended", ""), ",\n") + "\n", Date{}, nil},
+		{"empty", head + row("suspended", ""), Date{}, nil},
+		{"ISO date", head + row("suspended", "2026-05-01"), mustDate(t, "2026-05-01"), nil},
+		{"UK date", head + row("active", "1/6/2026"), mustDate(t, "2026-06-01"), nil},
+		{"today", head + row("revoked", "2026-11-26"), regToday, nil},
+		{"future", head + row("suspended", "2026-11-27"), Date{},
+			[]string{"line 2, column status_date: 2026-11-27 is in the future: give the day the status took effect, or leave it empty for today"}},
+		{"not a date", head + row("suspended", "soon"), Date{},
+			[]string{`line 2, column status_date: "soon" is not a date: write dates as YYYY-MM-DD (for example 1980-03-27) or DD/MM/YYYY (27/03/1980)`}},
+		{"not a real date", head + row("suspended", "2026-02-30"), Date{},
+			[]string{`line 2, column status_date: "2026-02-30" is not a real date`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := parseString(t, tc.in)
+			if diff := cmp.Diff(tc.problems, problemStrings(f.Problems), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("problems -want +got\n%s", diff)
+			}
+			if len(tc.problems) > 0 {
+				return
+			}
+			if got := f.Rows[0].Driver.StatusFrom; got != tc.want {
+				t.Errorf("StatusFrom = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDriverChangesStatusDate(t *testing.T) {
+	old := Driver{LicenceNumber: "DAC-1", GivenNames: "A", FamilyName: "B", Status: DriverSuspended, StatusFrom: Date{2026, 5, 1}}
+	for _, tc := range []struct {
+		name string
+		new  Driver
+		want []FieldChange
+	}{
+		{"no date given: unchanged", Driver{LicenceNumber: "DAC-1", GivenNames: "A", FamilyName: "B", Status: DriverSuspended}, nil},
+		{"same date", Driver{LicenceNumber: "DAC-1", GivenNames: "A", FamilyName: "B", Status: DriverSuspended, StatusFrom: Date{2026, 5, 1}}, nil},
+		{"date corrected", Driver{LicenceNumber: "DAC-1", GivenNames: "A", FamilyName: "B", Status: DriverSuspended, StatusFrom: Date{2026, 4, 1}},
+			[]FieldChange{{Field: "status_date", Old: "2026-05-01", New: "2026-04-01"}}},
+		{"reinstated", Driver{LicenceNumber: "DAC-1", GivenNames: "A", FamilyName: "B", Status: DriverActive},
+			[]FieldChange{{Field: "status", Old: "suspended", New: "active"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, DriverChanges(old, tc.new)); diff != "" {
+				t.Errorf("-want +got\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStatusFromOf(t *testing.T) {
+	today := Date{2026, 11, 26}
+	held := &Driver{Status: DriverSuspended, StatusFrom: Date{2026, 5, 1}}
+	for _, tc := range []struct {
+		name string
+		old  *Driver
+		row  Driver
+		want Date
+	}{
+		{"new active driver", nil, Driver{Status: DriverActive}, Date{}},
+		{"new suspended driver", nil, Driver{Status: DriverSuspended}, today},
+		{"new driver with a date", nil, Driver{Status: DriverRevoked, StatusFrom: Date{2026, 1, 2}}, Date{2026, 1, 2}},
+		{"unchanged status keeps its day", held, Driver{Status: DriverSuspended}, Date{2026, 5, 1}},
+		{"changed status: today", held, Driver{Status: DriverActive}, today},
+		{"changed status with a date", held, Driver{Status: DriverRevoked, StatusFrom: Date{2026, 6, 1}}, Date{2026, 6, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := StatusFromOf(tc.old, tc.row, today); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

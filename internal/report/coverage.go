@@ -148,6 +148,7 @@ func newFigures() Figures {
 func (f *Figures) add(o Figures) {
 	f.LicensedDrivers += o.LicensedDrivers
 	f.DriversAware += o.DriversAware
+	f.DriversEverAware += o.DriversEverAware
 	f.Outstanding += o.Outstanding
 	f.LeafletsIssued += o.LeafletsIssued
 	f.LeafletsAcknowledged += o.LeafletsAcknowledged
@@ -218,12 +219,71 @@ func versionLabels(ctx context.Context, st *store.Store) (map[int64]string, erro
 	return m, nil
 }
 
+// plan is a report's rows before any figure: the query's period split into rows, the rows after
+// today left out and a row running past today cut short at today (to date), so that no figure is
+// taken on, or counts, a day still to come.
+type plan struct {
+	q        Query
+	now      time.Time
+	loc      *time.Location
+	today    domain.Date
+	periods  []Period
+	labels   []string
+	toDate   []bool
+	councils []domain.Council
+}
+
+func newPlan(ctx context.Context, st *store.Store, q Query) (*plan, error) {
+	loc, err := time.LoadLocation(domain.ReportZone)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{q: q, now: q.Now, loc: loc, today: q.Today}
+	if p.now.IsZero() {
+		p.now = time.Now()
+	}
+	p.now = p.now.UTC()
+	if p.today.IsZero() {
+		p.today = domain.DateOf(p.now.In(loc))
+	}
+	periods, labels, err := Split(q.Period, q.Grouping)
+	if err != nil {
+		return nil, err
+	}
+	for i, per := range periods {
+		if per.From.After(p.today) {
+			break // this row and the rest have not begun
+		}
+		cut := false
+		if per.LastDay().After(p.today) {
+			// A label naming the row's dates would state a day to come: it names the cut row's.
+			whole := labels[i] != rangeLabel(per)
+			per.To, cut = p.today.AddDays(1), true
+			if whole {
+				labels[i] += " to date (" + p.today.Format("2 Jan 2006") + ")"
+			} else {
+				labels[i] = rangeLabel(per) + " (to date)"
+			}
+		}
+		p.periods, p.labels, p.toDate = append(p.periods, per), append(p.labels, labels[i]), append(p.toDate, cut)
+	}
+	if len(p.periods) == 0 {
+		return nil, domain.NewError(domain.CodeInvalid, "period_future",
+			"That period has not started yet: choose one that starts on or before today, "+p.today.Format("2 January 2006")+".")
+	}
+	if p.councils, err = reportCouncils(ctx, st, q.CouncilIDs); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // assemble builds the report from per-council figures (figs[row][council]), in council order.
-func assemble(q Query, periods []Period, labels []string, councils []domain.Council, figs [][]Figures) Report {
-	rep := Report{From: q.Period.From, To: q.Period.To, Grouping: q.Grouping, GeneratedAt: time.Now().UTC()}
-	for i, p := range periods {
-		row := Row{Period: p, Label: labels[i], Total: newFigures(), Councils: make([]CouncilFigures, len(councils))}
-		for j, c := range councils {
+func (p *plan) assemble(figs [][]Figures) Report {
+	q := p.q
+	rep := Report{From: q.Period.From, To: q.Period.To, Grouping: q.Grouping, GeneratedAt: p.now, Today: p.today}
+	for i, per := range p.periods {
+		row := Row{Period: per, ToDate: p.toDate[i], Label: p.labels[i], Total: newFigures(), Councils: make([]CouncilFigures, len(p.councils))}
+		for j, c := range p.councils {
 			f := figs[i][j]
 			f.CoveragePct = Percent(f.DriversAware, f.LicensedDrivers)
 			row.Councils[j] = CouncilFigures{CouncilID: c.ID, Slug: c.Slug, Name: c.Name, Figures: f}
@@ -232,33 +292,46 @@ func assemble(q Query, periods []Period, labels []string, councils []domain.Coun
 		row.Total.CoveragePct = Percent(row.Total.DriversAware, row.Total.LicensedDrivers)
 		rep.Rows = append(rep.Rows, row)
 	}
+	if last := p.periods[len(p.periods)-1].To; last != q.Period.To {
+		rep.To, rep.ToDate = last, true // the period had not finished: the report runs to today
+	}
+	rep.Definitions = reportDefinitions(rep, p.councils, p.loc)
 	return rep
+}
+
+// blank is figs[row][council], every figure zero.
+func (p *plan) blank() [][]Figures {
+	figs := make([][]Figures, len(p.periods))
+	for i := range figs {
+		figs[i] = make([]Figures, len(p.councils))
+		for j := range figs[i] {
+			figs[i][j] = newFigures()
+		}
+	}
+	return figs
 }
 
 // Coverage computes a report for the query (every council when q.CouncilIDs is empty): rows in
 // period order, each with one CouncilFigures per council, by council name, and the partnership
 // total. Public* figures are left 0 for the public-events report to fill in.
 //
-// It adds up summaries kept by the store (per council and day: changes in the licensed, aware and
-// outstanding counts, and counts of evidence and renewals), which the store rebuilds from the raw
-// tables whenever anything they depend on has changed, so the report always equals Naive.
+// It adds up summaries kept by the store (per council and day: changes in the licensed, aware,
+// ever aware and outstanding counts, worked out by the rules in domain/coverage.go, and counts
+// of evidence and renewals), which the store rebuilds from the raw tables whenever anything they
+// depend on has changed, so the report always equals Naive.
 func Coverage(ctx context.Context, st *store.Store, q Query) (Report, error) {
-	periods, labels, err := Split(q.Period, q.Grouping)
+	p, err := newPlan(ctx, st, q)
 	if err != nil {
 		return Report{}, err
 	}
-	councils, err := reportCouncils(ctx, st, q.CouncilIDs)
-	if err != nil {
-		return Report{}, err
-	}
-	ids := make([]int64, len(councils))
-	col := make(map[int64]int, len(councils))
-	for i, c := range councils {
+	col := make(map[int64]int, len(p.councils))
+	ids := make([]int64, len(p.councils))
+	for i, c := range p.councils {
 		ids[i], col[c.ID] = c.ID, i
 	}
-	ranges := make([]store.DayRange, len(periods))
-	for i, p := range periods {
-		ranges[i] = store.DayRange{From: p.From, To: p.To}
+	ranges := make([]store.DayRange, len(p.periods))
+	for i, per := range p.periods {
+		ranges[i] = store.DayRange{From: per.From, To: per.To}
 	}
 	sums, err := st.CoverageSums(ctx, ids, ranges)
 	if err != nil {
@@ -268,17 +341,11 @@ func Coverage(ctx context.Context, st *store.Store, q Query) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	figs := make([][]Figures, len(periods))
-	for i := range figs {
-		figs[i] = make([]Figures, len(councils))
-		for j := range figs[i] {
-			figs[i][j] = newFigures()
-		}
-	}
+	figs := p.blank()
 	for _, l := range sums.Stock {
 		if j, ok := col[l.CouncilID]; ok {
 			f := &figs[l.Period][j]
-			f.LicensedDrivers, f.DriversAware, f.Outstanding = l.Licensed, l.Aware, l.Outstanding
+			f.LicensedDrivers, f.DriversAware, f.Outstanding, f.DriversEverAware = l.Licensed, l.Aware, l.Outstanding, l.EverAware
 		}
 	}
 	for _, e := range sums.Evidence {
@@ -294,5 +361,5 @@ func Coverage(ctx context.Context, st *store.Store, q Query) (Report, error) {
 			f.RenewalsRefused += r.Refused
 		}
 	}
-	return assemble(q, periods, labels, councils, figs), nil
+	return p.assemble(figs), nil
 }

@@ -46,7 +46,9 @@ func utc(s string) time.Time {
 	return t
 }
 
-func ignoreGenerated() cmp.Option { return cmpopts.IgnoreFields(Report{}, "GeneratedAt") }
+func ignoreGenerated() cmp.Option {
+	return cmpopts.IgnoreFields(Report{}, "GeneratedAt", "Definitions", "Today")
+}
 
 func TestPercent(t *testing.T) {
 	t.Parallel()
@@ -289,7 +291,7 @@ func TestCoverageGolden(t *testing.T) {
 	}
 
 	pct := func(v float64) *float64 { return &v }
-	figs := func(lic, aware, out int, p *float64, issued, acked map[string]int, issuedV, ackedV map[string]int, submitted int) Figures {
+	figs := func(lic, aware, ever, out int, p *float64, issued, acked map[string]int, issuedV, ackedV map[string]int, submitted int) Figures {
 		n := func(m map[string]int) int {
 			s := 0
 			for _, v := range m {
@@ -297,7 +299,7 @@ func TestCoverageGolden(t *testing.T) {
 			}
 			return s
 		}
-		return Figures{LicensedDrivers: lic, DriversAware: aware, Outstanding: out, CoveragePct: p,
+		return Figures{LicensedDrivers: lic, DriversAware: aware, DriversEverAware: ever, Outstanding: out, CoveragePct: p,
 			LeafletsIssued: n(issued), LeafletsAcknowledged: n(acked), IssuedByChannel: issued, AcknowledgedByChannel: acked,
 			IssuedByVersion: issuedV, AcknowledgedByVersion: ackedV, RenewalsSubmitted: submitted}
 	}
@@ -310,19 +312,20 @@ func TestCoverageGolden(t *testing.T) {
 	}
 	want := Report{From: date("2026-02-01"), To: date("2026-05-01"), Grouping: ByMonth, Rows: []Row{
 		{Period: Period{date("2026-02-01"), date("2026-03-01")}, Label: "February 2026", Councils: []CouncilFigures{
-			dac(figs(4, 1, 0, pct(25), m{"in_person": 1}, m{"in_person": 1}, m{"1.0": 1}, m{"1.0": 1}, 0)),
-			wat(figs(1, 0, 1, pct(0), m{"online": 1}, m{}, m{"1.0": 1}, m{}, 0)),
-		}, Total: figs(5, 1, 1, pct(20), m{"in_person": 1, "online": 1}, m{"in_person": 1}, m{"1.0": 2}, m{"1.0": 1}, 0)},
+			dac(figs(4, 1, 1, 0, pct(25), m{"in_person": 1}, m{"in_person": 1}, m{"1.0": 1}, m{"1.0": 1}, 0)),
+			wat(figs(1, 0, 0, 1, pct(0), m{"online": 1}, m{}, m{"1.0": 1}, m{}, 0)),
+		}, Total: figs(5, 1, 1, 1, pct(20), m{"in_person": 1, "online": 1}, m{"in_person": 1}, m{"1.0": 2}, m{"1.0": 1}, 0)},
 		{Period: Period{date("2026-03-01"), date("2026-04-01")}, Label: "March 2026", Councils: []CouncilFigures{
-			dac(figs(3, 1, 1, pct(33.3), m{"in_person": 1, "online": 2, "post": 1}, m{"in_person": 2, "online": 1}, m{"2.0": 4}, m{"2.0": 3}, 0)),
-			wat(figs(1, 0, 0, pct(0), m{}, m{}, m{}, m{}, 0)),
-		}, Total: figs(4, 1, 1, pct(25), m{"in_person": 1, "online": 2, "post": 1}, m{"in_person": 2, "online": 1}, m{"2.0": 4}, m{"2.0": 3}, 0)},
+			dac(figs(3, 1, 2, 1, pct(33.3), m{"in_person": 1, "online": 2, "post": 1}, m{"in_person": 2, "online": 1}, m{"2.0": 4}, m{"2.0": 3}, 0)),
+			wat(figs(1, 0, 0, 0, pct(0), m{}, m{}, m{}, m{}, 0)),
+		}, Total: figs(4, 1, 2, 1, pct(25), m{"in_person": 1, "online": 2, "post": 1}, m{"in_person": 2, "online": 1}, m{"2.0": 4}, m{"2.0": 3}, 0)},
 		{Period: Period{date("2026-04-01"), date("2026-05-01")}, Label: "April 2026", Councils: []CouncilFigures{
-			dac(figs(2, 2, 0, pct(100), m{}, m{"online": 1}, m{}, m{"2.0": 1}, 1)),
-			wat(figs(1, 0, 0, pct(0), m{}, m{}, m{}, m{}, 0)),
-		}, Total: figs(3, 2, 0, pct(66.7), m{}, m{"online": 1}, m{}, m{"2.0": 1}, 1)},
+			dac(figs(2, 2, 2, 0, pct(100), m{}, m{"online": 1}, m{}, m{"2.0": 1}, 1)),
+			wat(figs(1, 0, 0, 0, pct(0), m{}, m{}, m{}, m{}, 0)),
+		}, Total: figs(3, 2, 2, 0, pct(66.7), m{}, m{"online": 1}, m{}, m{"2.0": 1}, 1)},
 	}}
-	q := Query{CouncilIDs: []int64{watford.ID, dacorum.ID}, Period: Period{date("2026-02-01"), date("2026-05-01")}, Grouping: ByMonth}
+	q := Query{CouncilIDs: []int64{watford.ID, dacorum.ID}, Period: Period{date("2026-02-01"), date("2026-05-01")}, Grouping: ByMonth,
+		Today: date("2026-06-01")}
 	for _, impl := range []struct {
 		name string
 		fn   func(context.Context, *store.Store, Query) (Report, error)
@@ -391,20 +394,18 @@ func randomVersions(rng *rand.Rand, start, end time.Time) []SyntheticVersion {
 	return out
 }
 
-// randomWrites changes the history through the store's ordinary methods: licence dates renewed
-// or cut short on the register, drivers suspended and reinstated, evidence recorded and voided,
-// a leaflet version published, paper renewals sent.
-func randomWrites(t *testing.T, ctx context.Context, st *store.Store, rng *rand.Rand, now time.Time, round int) {
+// randomWrites changes the history through the store's ordinary methods: licence dates renewed,
+// or corrected on the register (the expiry moved earlier or later, the start moved), drivers
+// suspended, revoked and reinstated with and without a status date, a council's refresher
+// interval set or cleared, evidence recorded and voided, a leaflet version published, paper
+// renewals sent.
+func randomWrites(t *testing.T, ctx context.Context, st *store.Store, rng *rand.Rand, now time.Time, round, writes int) {
 	t.Helper()
 	var ids []int64
-	err := st.ReadQuery(ctx, "SELECT id FROM drivers ORDER BY id", nil, func(scan func(...any) error) error {
-		var id int64
-		if err := scan(&id); err != nil {
-			return err
-		}
-		ids = append(ids, id)
+	_, err := st.CoverageHistory(ctx, func(d *store.CoverageDriver) error {
+		ids = append(ids, d.ID)
 		return nil
-	})
+	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,28 +413,59 @@ func randomWrites(t *testing.T, ctx context.Context, st *store.Store, rng *rand.
 	if err != nil {
 		t.Fatal(err)
 	}
+	councils, err := st.Councils(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	when := func() time.Time {
 		return now.Add(-time.Duration(rng.IntN(3*365*24*3600)) * time.Second).Truncate(time.Second)
 	}
 	audit := domain.AuditEntry{At: now, Actor: "test", Action: "test", Detail: map[string]any{}}
-	for range 12 {
+	for range writes {
 		d, err := st.DriverByID(ctx, ids[rng.IntN(len(ids))])
 		if err != nil {
 			t.Fatal(err)
 		}
-		switch rng.IntN(6) {
-		case 0, 1: // the register gives new licence dates
+		switch rng.IntN(9) {
+		case 0: // the register gives new licence dates
 			d.LicenceStart = domain.DateOf(when())
 			d.LicenceExpiry = d.LicenceStart.AddYears(1 + rng.IntN(3)).AddDays(-1)
 			if err := st.UpsertDrivers(ctx, []domain.Driver{d}, now); err != nil {
 				t.Fatal(err)
 			}
-		case 2: // suspended, or reinstated
-			d.Status = []string{domain.DriverActive, domain.DriverSuspended, domain.DriverRevoked}[rng.IntN(3)]
+		case 1, 2: // a correction: the expiry moved earlier (even before the start's year is out) or later
+			shift := rng.IntN(900) - 600
+			d.LicenceExpiry = d.LicenceExpiry.AddDays(shift)
+			if d.LicenceExpiry.Before(d.LicenceStart) {
+				d.LicenceExpiry = d.LicenceStart
+			}
+			if rng.IntN(4) == 0 { // and now and then the start too
+				d.LicenceStart = d.LicenceStart.AddDays(rng.IntN(120) - 60)
+				if d.LicenceExpiry.Before(d.LicenceStart) {
+					d.LicenceExpiry = d.LicenceStart.AddDays(rng.IntN(400))
+				}
+			}
 			if err := st.UpsertDrivers(ctx, []domain.Driver{d}, now); err != nil {
 				t.Fatal(err)
 			}
-		case 3, 4: // an officer records an issue and maybe the acknowledgement
+		case 3, 4: // suspended, revoked or reinstated: from a given date, or from the day recorded
+			d.Status = []string{domain.DriverActive, domain.DriverSuspended, domain.DriverRevoked}[rng.IntN(3)]
+			d.StatusFrom = domain.Date{}
+			if rng.IntN(3) > 0 {
+				d.StatusFrom = domain.DateOf(when())
+			}
+			if err := st.UpsertDrivers(ctx, []domain.Driver{d}, now); err != nil {
+				t.Fatal(err)
+			}
+		case 5: // a council sets or clears its refresher interval
+			c := councils[rng.IntN(len(councils))]
+			set := c.Settings()
+			set.DecisionDays, set.MedicalIntervalYears = max(set.DecisionDays, 1), max(set.MedicalIntervalYears, 1)
+			set.RefresherYears = []int{0, 1, 2, 3}[rng.IntN(4)]
+			if _, err := st.UpdateCouncilSettings(ctx, c.Slug, set, audit); err != nil {
+				t.Fatal(err)
+			}
+		case 6, 7: // an officer records an issue and maybe the acknowledgement
 			v := versions[rng.IntN(len(versions))]
 			at := when()
 			ch := []domain.Channel{domain.ChannelOnline, domain.ChannelInPerson, domain.ChannelPost, domain.ChannelEmail}[rng.IntN(4)]
@@ -445,24 +477,24 @@ func randomWrites(t *testing.T, ctx context.Context, st *store.Store, rng *rand.
 				}
 				at = at.Add(time.Duration(rng.IntN(48*3600)) * time.Second)
 			}
-		case 5: // a paper renewal (when the driver has none open)
-			_, err := st.StartPaperRenewal(ctx, d, 0, when(), fmt.Sprintf("T%d-%d", round, d.ID), 1, audit)
+		case 8: // a paper renewal (when the driver has none open)
+			_, err := st.StartPaperRenewal(ctx, d, 0, when(), fmt.Sprintf("T%d-%d-%d", round, d.ID, rng.IntN(1e9)), 1, audit)
 			if err != nil && domain.ErrorCode(err) != domain.CodeConflict {
 				t.Fatal(err)
 			}
 		}
 	}
+	if writes < 4 {
+		return
+	}
 	// Void a few records that are not voided yet.
 	var live []int64
-	err = st.ReadQuery(ctx, `SELECT e.id FROM evidence e WHERE e.kind <> 'void'
-		AND NOT EXISTS (SELECT 1 FROM evidence v WHERE v.voids_id = e.id) ORDER BY e.id`, nil, func(scan func(...any) error) error {
-		var id int64
-		if err := scan(&id); err != nil {
-			return err
+	_, err = st.CoverageHistory(ctx, nil, func(r *store.CoverageRecord) error {
+		if !r.Voided {
+			live = append(live, r.ID)
 		}
-		live = append(live, id)
 		return nil
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,24 +517,30 @@ func randomWrites(t *testing.T, ctx context.Context, st *store.Store, rng *rand.
 	}
 }
 
-// TestCoverageEqualsNaive is the differential test: on random histories, and again after random
-// writes to each, the fast report equals the naive one for many random queries.
+// TestCoverageEqualsNaive is the differential test: on random histories, and again and again
+// after random writes to each (register corrections shortening and extending licences, dated
+// status changes, refresher intervals, evidence and voids, new versions), the fast report equals
+// the naive one — every figure, drivers_ever_aware included — for many random queries, made on a
+// random day so that many rows are unfinished (to date).
 func TestCoverageEqualsNaive(t *testing.T) {
 	t.Parallel()
 	const (
-		histories = 8
-		rounds    = 3 // the history as generated, then after two rounds of writes
-		queries   = 25
+		histories = 10
+		rounds    = 4 // the history as generated, then three rounds of writes
+		queries   = 36
 	)
 	if testing.Short() {
 		t.Skip("builds random histories")
 	}
 	ctx := context.Background()
-	var cases atomic.Int64
-	// The histories run side by side; the count is logged once the last has finished.
+	var cases, afterWrites, toDate atomic.Int64
+	// The histories run side by side; the count is checked once the last has finished.
 	t.Cleanup(func() {
 		n := cases.Load()
-		t.Logf("%d random histories, %d reports compared (%d after further writes)", histories, n, n*(rounds-1)/rounds)
+		t.Logf("%d random histories, %d reports compared (%d after further writes, %d with a period to date)", histories, n, afterWrites.Load(), toDate.Load())
+		if n < 1000 && !t.Failed() {
+			t.Errorf("only %d reports compared, want at least 1,000", n)
+		}
 	})
 	for seed := uint64(1); seed <= histories; seed++ {
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
@@ -529,22 +567,34 @@ func TestCoverageEqualsNaive(t *testing.T) {
 			}
 			for round := range rounds {
 				if round > 0 {
-					randomWrites(t, ctx, st, rng, now, round)
+					randomWrites(t, ctx, st, rng, now, round, 12)
 				}
 				for i := range queries {
-					q := randomQuery(rng, ids, start, now)
-					want, err := Naive(ctx, st, q)
-					if err != nil {
-						t.Fatal(err)
+					if round > 0 && i%3 == 2 {
+						// A few more writes, and the next report is taken right after them.
+						randomWrites(t, ctx, st, rng, now, 10*round+i, 2)
 					}
-					got, err := Coverage(ctx, st, q)
-					if err != nil {
-						t.Fatal(err)
+					q := randomQuery(rng, ids, start, now)
+					// The report is made on a random day around the end of the history.
+					q.Today = domain.DateOf(now).AddDays(rng.IntN(240) - 200)
+					want, werr := Naive(ctx, st, q)
+					got, gerr := Coverage(ctx, st, q)
+					if werr != nil || gerr != nil {
+						if domain.ErrorCode(werr) == domain.CodeInvalid && domain.ErrorCode(gerr) == domain.CodeInvalid {
+							continue // a period not started by that day: refused by both
+						}
+						t.Fatalf("Naive: %v, Coverage: %v", werr, gerr)
 					}
 					if diff := cmp.Diff(want, got, ignoreGenerated()); diff != "" {
 						t.Fatalf("round %d query %d %+v: Coverage differs from Naive (-want +got):\n%s", round, i, q, diff)
 					}
 					cases.Add(1)
+					if round > 0 {
+						afterWrites.Add(1)
+					}
+					if got.ToDate {
+						toDate.Add(1)
+					}
 				}
 			}
 		})

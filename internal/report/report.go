@@ -23,7 +23,8 @@ type Period struct {
 	To   domain.Date `json:"to"` // exclusive
 }
 
-// LastDay is the period's last day, on which stock figures (licensed, aware) are taken.
+// LastDay is the period's last day. For a report's row it is the period's end, on which stock
+// figures (licensed, aware) are taken: a row not finished when the report is made ends today.
 func (p Period) LastDay() domain.Date { return p.To.AddDays(-1) }
 
 // Figures are one council's (or the partnership's) figures for one period. Names match the
@@ -31,6 +32,7 @@ func (p Period) LastDay() domain.Date { return p.To.AddDays(-1) }
 type Figures struct {
 	LicensedDrivers       int            `json:"licensed_drivers"`
 	DriversAware          int            `json:"drivers_aware"`
+	DriversEverAware      int            `json:"drivers_ever_aware"`
 	CoveragePct           *float64       `json:"coverage_pct"` // nil when there are no licensed drivers
 	Outstanding           int            `json:"outstanding"`
 	LeafletsIssued        int            `json:"leaflets_issued"`
@@ -60,19 +62,28 @@ type CouncilFigures struct {
 
 // Row is one period of a report: every council asked for, and their total.
 type Row struct {
+	// Period is the row's days. A row that had not finished when the report was made is cut
+	// short at today (ToDate): its last day is today, never a day still to come.
 	Period   Period           `json:"period"`
-	Label    string           `json:"label"` // e.g. "October 2026", "2026 Q4", "2026"
+	ToDate   bool             `json:"to_date"`
+	Label    string           `json:"label"` // e.g. "October 2026", "2026 Q4", "2026", "December 2026 to date (1 Dec 2026)"
 	Councils []CouncilFigures `json:"councils"`
 	Total    Figures          `json:"partnership_total"`
 }
 
 // Report is a coverage report.
 type Report struct {
-	From        domain.Date `json:"from"`
+	From domain.Date `json:"from"`
+	// To is the end of the period asked for (exclusive), cut to the day after today when the
+	// period had not finished (ToDate).
 	To          domain.Date `json:"to"`
+	ToDate      bool        `json:"to_date"`
+	Today       domain.Date `json:"today"` // the London day the report was made on
 	Grouping    Grouping    `json:"grouping"`
 	Rows        []Row       `json:"rows"`
 	GeneratedAt time.Time   `json:"generated_at"`
+	// Definitions are what every figure means, for this report (reportDefinitions): print them.
+	Definitions []Definition `json:"definitions"`
 }
 
 // Query asks for a report.
@@ -80,4 +91,9 @@ type Query struct {
 	CouncilIDs []int64 // nil or empty: every council
 	Period     Period
 	Grouping   Grouping
+	// Today is the London day the report is made on (zero: the clock's): rows after it are left
+	// out, and a row running past it ends on it, to date.
+	Today domain.Date
+	// Now is when the report is made (zero: the clock's time): its GeneratedAt.
+	Now time.Time
 }

@@ -130,7 +130,7 @@ func GenerateSynthetic(ctx context.Context, st *store.Store, opt SyntheticOption
 		opt.Now = time.Now()
 	}
 	opt.Now = opt.Now.UTC().Truncate(time.Second)
-	london, err := time.LoadLocation(store.ReportZone)
+	london, err := time.LoadLocation(domain.ReportZone)
 	if err != nil {
 		return SyntheticStats{}, err
 	}
@@ -139,7 +139,7 @@ func GenerateSynthetic(ctx context.Context, st *store.Store, opt SyntheticOption
 	if s.opt.Versions == nil {
 		s.opt.Versions = DefaultVersions(s.start, opt.Now)
 	}
-	s.drivers = batch{table: "drivers", width: 14, cols: "id, council_id, licence_number, given_names, family_name, date_of_birth, email, phone, postcode, licence_start, licence_expiry, status, created_at, updated_at"}
+	s.drivers = batch{table: "drivers", width: 15, cols: "id, council_id, licence_number, given_names, family_name, date_of_birth, email, phone, postcode, licence_start, licence_expiry, status, status_from, created_at, updated_at"}
 	s.periods = batch{table: "licence_periods", width: 5, cols: "driver_id, council_id, licence_start, licence_expiry, recorded_at"}
 	s.evidence = batch{table: "evidence", width: 13, cols: "id, kind, driver_id, council_id, leaflet_id, content_sha256, channel, occurred_at, recorded_at, actor_kind, actor_id, voids_id, reason"}
 	s.renewals = batch{table: "renewals", width: 13, cols: "id, reference, driver_id, council_id, status, answers_json, ack_evidence_id, created_at, updated_at, submitted_at, channel, decided_at, decision_reason"}
@@ -434,11 +434,21 @@ func (s *synth) driver(id int64) {
 		}
 	}
 	status := []string{domain.DriverActive, domain.DriverSuspended, domain.DriverRevoked}[s.pick(96, 3, 1)]
+	// A suspension or revocation is dated: some day of the current licence up to today.
+	var statusFrom any
+	if status != domain.DriverActive {
+		from := start
+		if n := int(DaysBetween(start, today)); n > 0 {
+			from = start.AddDays(s.rng.IntN(n + 1))
+		}
+		statusFrom = from.String()
+	}
 	g, f := s.syntheticName()
 	dob := domain.Date{Year: 1950 + s.rng.IntN(50), Month: time.Month(1 + s.rng.IntN(12)), Day: 1 + s.rng.IntN(28)}
-	// The driver row holds the current licence; the trigger records it in the licence history.
+	// The driver row holds the current licence and status; the triggers record them in the
+	// licence and status histories.
 	s.drivers.add(id, council, fmt.Sprintf("SYN%07d", id), g, f, dob.String(), fmt.Sprintf("driver%d@example.org", id), "", "",
-		start.String(), expiry.String(), status, firstRecorded, recorded)
+		start.String(), expiry.String(), status, statusFrom, firstRecorded, recorded)
 	s.stats.LicencePeriods++
 }
 

@@ -55,7 +55,7 @@ func CheckCouncilSettings(in domain.CouncilSettings) (domain.CouncilSettings, er
 		Phone: strings.TrimSpace(in.Phone), PublicEmail: strings.TrimSpace(in.PublicEmail),
 		WebURL: strings.TrimSpace(in.WebURL), Address: strings.TrimSpace(in.Address),
 		OpeningHours: strings.TrimSpace(in.OpeningHours), DecisionDays: in.DecisionDays,
-		MedicalIntervalYears: in.MedicalIntervalYears,
+		MedicalIntervalYears: in.MedicalIntervalYears, RefresherYears: in.RefresherYears,
 	}
 	fields := map[string]string{}
 	if out.Phone != "" {
@@ -88,14 +88,18 @@ func CheckCouncilSettings(in domain.CouncilSettings) (domain.CouncilSettings, er
 	if out.MedicalIntervalYears < 1 || out.MedicalIntervalYears > medicalIntervalMax {
 		fields["medical_interval_years"] = "Enter a number of years from 1 to " + strconv.Itoa(medicalIntervalMax)
 	}
+	if out.RefresherYears < 0 || out.RefresherYears > domain.MaxRefresherYears {
+		fields["refresher_years"] = "Enter a number of years from 1 to " + strconv.Itoa(domain.MaxRefresherYears) + ", or leave it empty for none"
+	}
 	if len(fields) > 0 {
-		return out, invalidFields(fields, "phone", "public_email", "web_url", "address", "opening_hours", "decision_days", "medical_interval_years")
+		return out, invalidFields(fields, "phone", "public_email", "web_url", "address", "opening_hours", "decision_days", "medical_interval_years", "refresher_years")
 	}
 	return out, nil
 }
 
-// UpdateCouncilSettings sets a council's contact details for drivers, its decision time and its
-// medical rule. Administrators only; audited with the new values.
+// UpdateCouncilSettings sets a council's contact details for drivers, its decision time, its
+// medical rule and its coverage refresher interval. Administrators only; audited with the new
+// values (and the refresher interval it replaced).
 func (s *Service) UpdateCouncilSettings(ctx context.Context, a domain.Actor, slug string, in domain.CouncilSettings) (domain.Council, error) {
 	if err := a.CanAdminister(); err != nil {
 		return domain.Council{}, err
@@ -104,10 +108,15 @@ func (s *Service) UpdateCouncilSettings(ctx context.Context, a domain.Actor, slu
 	if err != nil {
 		return domain.Council{}, err
 	}
-	c, err := s.store.UpdateCouncilSettings(ctx, slug, set, s.entry(a, "council.settings_set", 0, "", map[string]any{
+	detail := map[string]any{
 		"phone": set.Phone, "public_email": set.PublicEmail, "web_url": set.WebURL, "address": set.Address,
 		"opening_hours": set.OpeningHours, "decision_days": set.DecisionDays, "medical_interval_years": set.MedicalIntervalYears,
-	}))
+		"refresher_years": set.RefresherYears,
+	}
+	if old, err := s.store.CouncilBySlug(ctx, slug); err == nil && old.RefresherYears != set.RefresherYears {
+		detail["refresher_years_before"] = old.RefresherYears
+	}
+	c, err := s.store.UpdateCouncilSettings(ctx, slug, set, s.entry(a, "council.settings_set", 0, "", detail))
 	if err != nil && domain.ErrorCode(err) == domain.CodeInternal {
 		return domain.Council{}, domain.Internal(err)
 	}

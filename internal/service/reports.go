@@ -191,14 +191,17 @@ func (s *Service) CoverageReport(ctx context.Context, a domain.Actor, p ReportPa
 	if err != nil {
 		return res, err
 	}
+	q.Now = s.now() // the service's clock, so tests and reports agree
 	rep, err := coverage(ctx, s.store, q)
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		return res, err // a period that has not started yet
+	}
 	if err != nil {
 		return res, domain.Internal(err)
 	}
 	if err := s.addPublicEvents(ctx, &rep, q); err != nil {
 		return res, domain.Internal(err)
 	}
-	rep.GeneratedAt = s.now() // the service's clock, so tests and reports agree
 	res.Report = rep
 	return res, nil
 }

@@ -383,8 +383,13 @@ func (s *Store) Approve(ctx context.Context, renewalID, staffID int64, now time.
 		if res.Error != nil {
 			return res.Error
 		}
-		if err := tx.Model(&driverRow{}).Where("id = ?", d.ID).Updates(map[string]any{
-			"licence_start": start, "licence_expiry": expiry, "status": "active", "updated_at": now.UTC()}).Error; err != nil {
+		// The new dates go into the licence history (trigger, migration 0004); a driver who was
+		// not active is reinstated from today, into the status history (migration 0011).
+		set := map[string]any{"licence_start": start, "licence_expiry": expiry, "status": domain.DriverActive, "updated_at": now.UTC()}
+		if d.Status != domain.DriverActive {
+			set["status_from"] = today
+		}
+		if err := tx.Model(&driverRow{}).Where("id = ?", d.ID).Updates(set).Error; err != nil {
 			return err
 		}
 		msg := "Licence renewed until " + expiry.Format("2 January 2006")

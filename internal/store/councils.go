@@ -12,7 +12,8 @@ func councilNotFound(slug string) error {
 	return domain.NewError(domain.CodeNotFound, "council_not_found", "There is no council "+slug+".")
 }
 
-// UpdateCouncilSettings sets a council's contact details, decision time and medical rule, with
+// UpdateCouncilSettings sets a council's contact details, decision time, medical rule and
+// coverage refresher interval, with
 // an audit entry, in one transaction.
 func (s *Store) UpdateCouncilSettings(ctx context.Context, slug string, set domain.CouncilSettings, audit domain.AuditEntry) (domain.Council, error) {
 	var out domain.Council
@@ -27,7 +28,7 @@ func (s *Store) UpdateCouncilSettings(ctx context.Context, slug string, set doma
 		err := tx.Model(&councilRow{}).Where("id = ?", r.ID).Updates(map[string]any{
 			"phone": set.Phone, "public_email": set.PublicEmail, "web_url": set.WebURL, "address": set.Address,
 			"opening_hours": set.OpeningHours, "decision_days": set.DecisionDays,
-			"medical_interval_years": set.MedicalIntervalYears,
+			"medical_interval_years": set.MedicalIntervalYears, "refresher_years": set.RefresherYears,
 		}).Error
 		if err != nil {
 			return err

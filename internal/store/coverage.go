@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"time"
 	_ "time/tzdata" // report days are Europe/London dates, whatever the host has installed
@@ -17,7 +16,7 @@ import (
 )
 
 // ReportZone is where report days are counted: a record's day is its UTC time's date in London.
-const ReportZone = "Europe/London"
+const ReportZone = domain.ReportZone
 
 // dayInf stands for "never": an interval that has not ended.
 const dayInf = math.MaxInt32
@@ -34,9 +33,9 @@ type DayRange struct{ From, To domain.Date }
 // StockLevel is the number of licensed, aware and outstanding drivers of a council on the last day
 // of the Period-th range.
 type StockLevel struct {
-	Period                       int
-	CouncilID                    int64
-	Licensed, Aware, Outstanding int
+	Period                                  int
+	CouncilID                               int64
+	Licensed, Aware, Outstanding, EverAware int
 }
 
 // EvidenceCount is a count of non-voided issue or acknowledgement records of one council, kind,
@@ -93,7 +92,7 @@ func (s *Store) CoverageSums(ctx context.Context, councilIDs []int64, ranges []D
 			return err
 		}
 		version = v
-		b, err = buildSummary(ctx, snap)
+		b, err = s.buildSummary(ctx, snap)
 		return err
 	})
 	if err != nil || b == nil {
@@ -117,7 +116,7 @@ func (s *Store) RebuildCoverageSummary(ctx context.Context) (time.Duration, erro
 		if _, version, err = summaryStale(ctx, snap.cp); err != nil {
 			return err
 		}
-		b, err = buildSummary(ctx, snap)
+		b, err = s.buildSummary(ctx, snap)
 		return err
 	})
 	if err != nil {
@@ -128,11 +127,11 @@ func (s *Store) RebuildCoverageSummary(ctx context.Context) (time.Duration, erro
 }
 
 // snapshot is one consistent view of the database, for reading only. The coverage sweep reads
-// three result sets side by side: SQLite streams them on one connection; PostgreSQL cannot, so
+// four result sets side by side: SQLite streams them on one connection; PostgreSQL cannot, so
 // there each stream has a connection of its own, all in the same exported snapshot.
 type snapshot struct {
 	cp      gorm.ConnPool    // for one query at a time
-	streams [3]gorm.ConnPool // for three queries read side by side
+	streams [4]gorm.ConnPool // for four queries read side by side
 }
 
 // readSnapshot runs fn in a read transaction: one consistent snapshot of the database, taken
@@ -146,7 +145,7 @@ func (s *Store) readSnapshot(ctx context.Context, fn func(snapshot) error) error
 	begin := "BEGIN"
 	if s.dialect == dialectPostgres {
 		// A plain BEGIN in PostgreSQL gives each statement its own snapshot; the sweep needs one.
-		n, begin = 3, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+		n, begin = len(snapshot{}.streams), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 	}
 	conns := make([]*sql.Conn, 0, n)
 	defer func() {
@@ -315,9 +314,9 @@ func readSums(ctx context.Context, cp gorm.ConnPool, councilIDs []int64, ranges 
 		}
 		return rows.Err()
 	}
-	err := query(stockPieces, "SUM(t.licensed), SUM(t.aware), SUM(t.outstanding)", "coverage_stock", "", func(rows *sql.Rows) error {
+	err := query(stockPieces, "SUM(t.licensed), SUM(t.aware), SUM(t.outstanding), SUM(t.ever_aware)", "coverage_stock", "", func(rows *sql.Rows) error {
 		var l StockLevel
-		if err := rows.Scan(&l.Period, &l.CouncilID, &l.Licensed, &l.Aware, &l.Outstanding); err != nil {
+		if err := rows.Scan(&l.Period, &l.CouncilID, &l.Licensed, &l.Aware, &l.Outstanding, &l.EverAware); err != nil {
 			return err
 		}
 		out.Stock = append(out.Stock, l)
@@ -347,9 +346,6 @@ func readSums(ctx context.Context, cp gorm.ConnPool, councilIDs []int64, ranges 
 	})
 }
 
-// ival is a half-open range of day numbers [a, b).
-type ival struct{ a, b int32 }
-
 type stockKey struct {
 	council int64
 	day     int32
@@ -363,349 +359,85 @@ type flowKey struct {
 	leaflet int64
 }
 
-// summaryBuilder adds up the summaries from the raw tables.
+// summaryBuilder adds up the summaries from the raw tables, by the rules in domain/coverage.go.
 type summaryBuilder struct {
-	loc     *time.Location
-	kill    map[int64]int32 // driver leaflet id -> first day it is no longer in force
-	voided  map[int64]bool
-	stock   map[stockKey]*[3]int
+	stock   map[stockKey]*[4]int // licensed, aware, outstanding, ever aware
 	flows   map[flowKey]int
 	renewal map[stockKey]*[3]int
 }
 
-// londonDay parses a timestamp as the SQLite driver stores it ("2006-01-02 15:04:05.999999999-07:00",
-// or with a T, or Z) and returns its date in the report zone as a day number.
-func (b *summaryBuilder) londonDay(s string) (int32, error) {
-	t, err := parseStoredTime(s)
-	if err != nil {
-		return 0, err
-	}
-	return DayNumber(domain.DateOf(t.In(b.loc))), nil
-}
-
-func parseStoredTime(s string) (time.Time, error) {
-	// The last two are PostgreSQL's text form of a timestamptz ("+00" in a UTC session).
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999-07:00",
-		"2006-01-02 15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999",
-		"2006-01-02 15:04:05.999999999-07", "2006-01-02 15:04:05.999999999-07:00:00", time.RFC3339Nano} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("unreadable time %q", s)
-}
-
-// inForceUntil works out, for every version of the driver leaflet (ordered by id), the first
-// London day on which it is no longer in force: the publication day of the first later version
-// requiring re-acknowledgement (dayInf when there is none). A version is in force on day D
-// exactly when D is before that day.
-func inForceUntil(ids []int64, reack []bool, published []int32) map[int64]int32 {
-	kill := make(map[int64]int32, len(ids))
-	next := int32(dayInf)
-	for i := len(ids) - 1; i >= 0; i-- {
-		kill[ids[i]] = next
-		if reack[i] && published[i] < next {
-			next = published[i]
-		}
-	}
-	return kill
-}
-
 // buildSummary adds up the summaries from the raw tables (reading only).
-func buildSummary(ctx context.Context, snap snapshot) (*summaryBuilder, error) {
-	loc, err := time.LoadLocation(ReportZone)
+func (s *Store) buildSummary(ctx context.Context, snap snapshot) (*summaryBuilder, error) {
+	b := &summaryBuilder{stock: map[stockKey]*[4]int{}, flows: map[flowKey]int{}, renewal: map[stockKey]*[3]int{}}
+	h, err := s.historyReader(ctx, snap)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build coverage summary: %w", err)
 	}
-	b := &summaryBuilder{loc: loc, voided: map[int64]bool{}, stock: map[stockKey]*[3]int{}, flows: map[flowKey]int{}, renewal: map[stockKey]*[3]int{}}
-	steps := []func() error{
-		func() error { return b.loadLeaflets(ctx, snap.cp) },
-		func() error { return b.loadVoids(ctx, snap.cp) },
-		func() error { return b.sweepDrivers(ctx, snap.streams) },
-		func() error { return b.addRenewals(ctx, snap.cp) },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return nil, fmt.Errorf("build coverage summary: %w", err)
+	err = h.sweep(ctx, func(d *CoverageDriver) error {
+		b.addDriver(d.CouncilID, h.rules(d.CouncilID).StateChanges(d.History, d.Records))
+		return nil
+	}, func(r *CoverageRecord) error {
+		if !r.Voided {
+			b.flows[flowKey{DayNumber(r.Day), r.CouncilID, r.Kind, r.Channel, r.LeafletID}]++
 		}
+		return nil
+	})
+	if err == nil {
+		err = s.scanRenewals(ctx, snap.cp, b.addRenewal)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build coverage summary: %w", err)
 	}
 	return b, nil
 }
 
-func (b *summaryBuilder) loadLeaflets(ctx context.Context, cp gorm.ConnPool) error {
-	rows, err := cp.QueryContext(ctx, "SELECT id, requires_reack, CAST(published_at AS TEXT) FROM leaflets WHERE audience = 'driver' ORDER BY id")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var ids []int64
-	var reack []bool
-	var pub []int32
-	for rows.Next() {
-		var id int64
-		var r bool
-		var at string
-		if err := rows.Scan(&id, &r, &at); err != nil {
-			return err
+// addDriver adds one driver's state changes to their council's deltas.
+func (b *summaryBuilder) addDriver(council int64, changes []domain.StateChange) {
+	var prev [4]int
+	for _, c := range changes {
+		now := [4]int{one(c.State.Licensed), one(c.State.Aware), one(c.State.Outstanding), one(c.State.EverAware)}
+		k := stockKey{council, DayNumber(c.Day)}
+		d := b.stock[k]
+		if d == nil {
+			d = &[4]int{}
+			b.stock[k] = d
 		}
-		day, err := b.londonDay(at)
-		if err != nil {
-			return err
+		for j := range d {
+			d[j] += now[j] - prev[j]
 		}
-		ids, reack, pub = append(ids, id), append(reack, r || len(ids) == 0), append(pub, day)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	b.kill = inForceUntil(ids, reack, pub)
-	return nil
-}
-
-func (b *summaryBuilder) loadVoids(ctx context.Context, cp gorm.ConnPool) error {
-	rows, err := cp.QueryContext(ctx, "SELECT voids_id FROM evidence WHERE voids_id IS NOT NULL")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return err
-		}
-		b.voided[id] = true
-	}
-	return rows.Err()
-}
-
-type evidenceFact struct {
-	council int64
-	kind    string
-	channel string
-	leaflet int64
-	day     int32
-}
-
-// cursor reads rows ordered by driver id, one driver's rows at a time.
-type cursor struct {
-	rows *sql.Rows
-	has  bool
-	err  error
-	scan func() (int64, error) // scans the current row, returning its driver id
-	cur  int64
-}
-
-func (c *cursor) next() {
-	c.has = c.rows.Next()
-	if !c.has {
-		c.err = c.rows.Err()
-		return
-	}
-	c.cur, c.err = c.scan()
-	if c.err != nil {
-		c.has = false
+		prev = now
 	}
 }
 
-// sweepDrivers reads drivers, their licence history and their evidence in driver order, works out
-// each driver's licensed, aware and outstanding days, and adds them up per council as deltas.
-func (b *summaryBuilder) sweepDrivers(ctx context.Context, streams [3]gorm.ConnPool) error {
-	drows, err := streams[0].QueryContext(ctx, "SELECT id, council_id, status FROM drivers ORDER BY id")
-	if err != nil {
-		return err
+func one(b bool) int {
+	if b {
+		return 1
 	}
-	defer drows.Close()
-	prows, err := streams[1].QueryContext(ctx, "SELECT driver_id, licence_start, licence_expiry FROM licence_periods ORDER BY driver_id")
-	if err != nil {
-		return err
-	}
-	defer prows.Close()
-	erows, err := streams[2].QueryContext(ctx, `SELECT id, driver_id, council_id, kind, channel, leaflet_id, CAST(occurred_at AS TEXT)
-FROM evidence WHERE kind IN ('issue', 'acknowledgement') ORDER BY driver_id`)
-	if err != nil {
-		return err
-	}
-	defer erows.Close()
-
-	var period ival
-	pc := &cursor{rows: prows}
-	pc.scan = func() (int64, error) {
-		var id int64
-		var s, e string
-		if err := prows.Scan(&id, &s, &e); err != nil {
-			return 0, err
-		}
-		sd, err := domain.ParseISODate(s)
-		if err != nil {
-			return 0, err
-		}
-		ed, err := domain.ParseISODate(e)
-		if err != nil {
-			return 0, err
-		}
-		period = ival{DayNumber(sd), DayNumber(ed) + 1}
-		return id, nil
-	}
-	var ev evidenceFact
-	var evID int64
-	ec := &cursor{rows: erows}
-	ec.scan = func() (int64, error) {
-		var driver int64
-		var at string
-		if err := erows.Scan(&evID, &driver, &ev.council, &ev.kind, &ev.channel, &ev.leaflet, &at); err != nil {
-			return 0, err
-		}
-		var err error
-		ev.day, err = b.londonDay(at)
-		return driver, err
-	}
-	pc.next()
-	ec.next()
-
-	var licensed, acks, issues []ival
-	for drows.Next() {
-		var id, council int64
-		var status string
-		if err := drows.Scan(&id, &council, &status); err != nil {
-			return err
-		}
-		licensed, acks, issues = licensed[:0], acks[:0], issues[:0]
-		for pc.has && pc.cur < id {
-			pc.next()
-		}
-		for pc.has && pc.cur == id {
-			// Status history is not kept: a driver's current status stands for the whole history.
-			if status == domain.DriverActive && period.a < period.b {
-				licensed = append(licensed, period)
-			}
-			pc.next()
-		}
-		for ec.has && ec.cur < id {
-			ec.next()
-		}
-		for ec.has && ec.cur == id {
-			kill, driverLeaflet := b.kill[ev.leaflet]
-			if driverLeaflet && !b.voided[evID] {
-				b.flows[flowKey{ev.day, ev.council, ev.kind, ev.channel, ev.leaflet}]++
-				if ev.day < kill {
-					if ev.kind == string(domain.KindAcknowledgement) {
-						acks = append(acks, ival{ev.day, kill})
-					} else {
-						issues = append(issues, ival{ev.day, kill})
-					}
-				}
-			}
-			ec.next()
-		}
-		b.addDriver(council, licensed, acks, issues)
-	}
-	if err := drows.Err(); err != nil {
-		return err
-	}
-	if pc.err != nil {
-		return pc.err
-	}
-	return ec.err
+	return 0
 }
 
-func covers(set []ival, d int32) bool {
-	for _, iv := range set {
-		if iv.a <= d && d < iv.b {
-			return true
-		}
-	}
-	return false
-}
-
-// addDriver adds one driver's days to their council's deltas: licensed on the days a licence
-// period covers; aware on licensed days covered by an acknowledgement still in force; outstanding
-// on licensed days covered by an issue in force but no such acknowledgement.
-func (b *summaryBuilder) addDriver(council int64, licensed, acks, issues []ival) {
-	if len(licensed) == 0 {
-		return
-	}
-	points := make([]int32, 0, 2*(len(licensed)+len(acks)+len(issues)))
-	for _, set := range [][]ival{licensed, acks, issues} {
-		for _, iv := range set {
-			points = append(points, iv.a, iv.b)
-		}
-	}
-	sort.Slice(points, func(i, j int) bool { return points[i] < points[j] })
-	var prev [3]int
-	for i, p := range points {
-		if p == dayInf || (i > 0 && p == points[i-1]) {
-			continue
-		}
-		var now [3]int
-		if covers(licensed, p) {
-			now[0] = 1
-			a := covers(acks, p)
-			if a {
-				now[1] = 1
-			} else if covers(issues, p) {
-				now[2] = 1
-			}
-		}
-		if now != prev {
-			k := stockKey{council, p}
-			d := b.stock[k]
-			if d == nil {
-				d = &[3]int{}
-				b.stock[k] = d
-			}
-			for j := range d {
-				d[j] += now[j] - prev[j]
-			}
-			prev = now
-		}
-	}
-}
-
-func (b *summaryBuilder) addRenewals(ctx context.Context, cp gorm.ConnPool) error {
-	rows, err := cp.QueryContext(ctx, `SELECT council_id, status, CAST(submitted_at AS TEXT), CAST(decided_at AS TEXT)
-FROM renewals WHERE submitted_at IS NOT NULL OR decided_at IS NOT NULL`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	add := func(council int64, at string, col int) error {
-		day, err := b.londonDay(at)
-		if err != nil {
-			return err
-		}
-		k := stockKey{council, day}
+func (b *summaryBuilder) addRenewal(r CoverageRenewal) error {
+	add := func(day domain.Date, col int) {
+		k := stockKey{r.CouncilID, DayNumber(day)}
 		d := b.renewal[k]
 		if d == nil {
 			d = &[3]int{}
 			b.renewal[k] = d
 		}
 		d[col]++
-		return nil
 	}
-	for rows.Next() {
-		var council int64
-		var status string
-		var submitted, decided sql.NullString
-		if err := rows.Scan(&council, &status, &submitted, &decided); err != nil {
-			return err
-		}
-		if submitted.Valid {
-			if err := add(council, submitted.String, 0); err != nil {
-				return err
-			}
-		}
-		if decided.Valid {
-			switch domain.RenewalStatus(status) {
-			case domain.StatusApproved:
-				err = add(council, decided.String, 1)
-			case domain.StatusRefused:
-				err = add(council, decided.String, 2)
-			}
-			if err != nil {
-				return err
-			}
+	if !r.Submitted.IsZero() {
+		add(r.Submitted, 0)
+	}
+	if !r.Decided.IsZero() {
+		switch r.Status {
+		case domain.StatusApproved:
+			add(r.Decided, 1)
+		case domain.StatusRefused:
+			add(r.Decided, 2)
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // write replaces the summaries with what the builder added up, at both grains.
@@ -729,8 +461,8 @@ func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool, version in
 		grain string
 		key   K
 	}
-	threes := func(in map[stockKey]*[3]int) map[grainKey[stockKey]][3]int {
-		out := make(map[grainKey[stockKey]][3]int, 2*len(in))
+	grains := func(in map[stockKey]*[4]int) map[grainKey[stockKey]][4]int {
+		out := make(map[grainKey[stockKey]][4]int, 2*len(in))
 		for k, v := range in {
 			for _, g := range []grainKey[stockKey]{{"d", k}, {"m", stockKey{k.council, month(k.day)}}} {
 				sum := out[g]
@@ -757,20 +489,24 @@ func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool, version in
 	}
 	type stockRow struct {
 		k grainKey[stockKey]
-		v [3]int
+		v [4]int
 	}
 	var stock, renewals []stockRow
-	for k, v := range threes(b.stock) {
-		if v != [3]int{} {
+	for k, v := range grains(b.stock) {
+		if v != [4]int{} {
 			stock = append(stock, stockRow{k, v})
 		}
 	}
-	for k, v := range threes(b.renewal) {
+	four := make(map[stockKey]*[4]int, len(b.renewal))
+	for k, v := range b.renewal {
+		four[k] = &[4]int{v[0], v[1], v[2]}
+	}
+	for k, v := range grains(four) {
 		renewals = append(renewals, stockRow{k, v})
 	}
-	err := insert("INSERT INTO coverage_stock (grain, council_id, day, licensed, aware, outstanding) VALUES (?, ?, ?, ?, ?, ?)", len(stock), func(i int) []any {
+	err := insert("INSERT INTO coverage_stock (grain, council_id, day, licensed, aware, outstanding, ever_aware) VALUES (?, ?, ?, ?, ?, ?, ?)", len(stock), func(i int) []any {
 		r := stock[i]
-		return []any{r.k.grain, r.k.key.council, DateOfDay(r.k.key.day).String(), r.v[0], r.v[1], r.v[2]}
+		return []any{r.k.grain, r.k.key.council, DateOfDay(r.k.key.day).String(), r.v[0], r.v[1], r.v[2], r.v[3]}
 	})
 	if err != nil {
 		return err

@@ -64,23 +64,35 @@ func (s *Store) DriverByID(ctx context.Context, id int64) (domain.Driver, error)
 }
 
 // UpsertDrivers adds drivers to registers, or updates them when the council already has that
-// licence number, all in one transaction.
+// licence number, all in one transaction. A driver's StatusFrom, when zero, is worked out as a
+// register import does (domain.StatusFromOf, with today the London day of now), so the status
+// history is written the same way.
 func (s *Store) UpsertDrivers(ctx context.Context, drivers []domain.Driver, now time.Time) error {
+	today := s.londonDay(now)
 	return s.transaction(ctx, func(tx *gorm.DB) error {
 		for _, d := range drivers {
+			if d.Status == "" {
+				d.Status = domain.DriverActive
+			}
+			var old *domain.Driver
+			var existing driverRow
+			err := tx.Where("council_id = ? AND licence_number = ?", d.CouncilID, d.LicenceNumber).Take(&existing).Error
+			switch {
+			case err == nil:
+				o := existing.toDomain()
+				old = &o
+			case !isNotFound(err):
+				return err
+			}
 			row := driverRow{
 				CouncilID: d.CouncilID, LicenceNumber: d.LicenceNumber, GivenNames: d.GivenNames,
 				FamilyName: d.FamilyName, DateOfBirth: d.DateOfBirth, Email: d.Email, Phone: d.Phone,
 				Postcode: d.Postcode, LicenceStart: d.LicenceStart, LicenceExpiry: d.LicenceExpiry,
-				Status: d.Status, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+				Status: d.Status, StatusFrom: domain.StatusFromOf(old, d, today), CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
 			}
-			if row.Status == "" {
-				row.Status = "active"
-			}
-			err := tx.Clauses(clause.OnConflict{
-				Columns: []clause.Column{{Name: "council_id"}, {Name: "licence_number"}},
-				DoUpdates: clause.AssignmentColumns([]string{"given_names", "family_name", "date_of_birth", "email",
-					"phone", "postcode", "licence_start", "licence_expiry", "status", "updated_at"}),
+			err = tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "council_id"}, {Name: "licence_number"}},
+				DoUpdates: clause.AssignmentColumns(driverUpsertColumns),
 			}).Create(&row).Error
 			if err != nil {
 				return err
@@ -89,6 +101,10 @@ func (s *Store) UpsertDrivers(ctx context.Context, drivers []domain.Driver, now 
 		return nil
 	})
 }
+
+// driverUpsertColumns are the columns a register write sets on a driver already on the register.
+var driverUpsertColumns = []string{"given_names", "family_name", "date_of_birth", "email",
+	"phone", "postcode", "licence_start", "licence_expiry", "status", "status_from", "updated_at"}
 
 // SetCouncilContact sets the email address a council's reports are sent to, with an audit entry.
 func (s *Store) SetCouncilContact(ctx context.Context, slug, email string, audit domain.AuditEntry) (domain.Council, error) {

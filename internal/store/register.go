@@ -314,19 +314,26 @@ func (s *Store) ApplyRegister(ctx context.Context, req ApplyRegister) (RegisterA
 		diff := domain.DiffRegister(existing, req.Rows)
 		counts := CountsOf(diff, req.NoEmail)
 		now := req.Now.UTC()
+		// A status is dated by the file's status_date, else it keeps its day when unchanged, else
+		// it takes effect today (London): the status history (migration 0011) is written from it.
+		today := s.londonDay(now)
+		held := make(map[string]*domain.Driver, len(existing))
+		for i := range existing {
+			held[existing[i].LicenceNumber] = &existing[i]
+		}
 		writes := make([]driverRow, 0, diff.Writes())
 		for _, list := range [][]domain.RegisterChange{diff.Add, diff.Update} {
 			for _, ch := range list {
 				d := ch.Driver
 				writes = append(writes, driverRow{CouncilID: req.CouncilID, LicenceNumber: d.LicenceNumber, GivenNames: d.GivenNames,
 					FamilyName: d.FamilyName, DateOfBirth: d.DateOfBirth, Email: d.Email, Phone: d.Phone, Postcode: d.Postcode,
-					LicenceStart: d.LicenceStart, LicenceExpiry: d.LicenceExpiry, Status: d.Status, CreatedAt: now, UpdatedAt: now})
+					LicenceStart: d.LicenceStart, LicenceExpiry: d.LicenceExpiry, Status: d.Status,
+					StatusFrom: domain.StatusFromOf(held[d.LicenceNumber], d, today), CreatedAt: now, UpdatedAt: now})
 			}
 		}
 		upsert := clause.OnConflict{
-			Columns: []clause.Column{{Name: "council_id"}, {Name: "licence_number"}},
-			DoUpdates: clause.AssignmentColumns([]string{"given_names", "family_name", "date_of_birth", "email",
-				"phone", "postcode", "licence_start", "licence_expiry", "status", "updated_at"}),
+			Columns:   []clause.Column{{Name: "council_id"}, {Name: "licence_number"}},
+			DoUpdates: clause.AssignmentColumns(driverUpsertColumns),
 		}
 		for i := 0; i < len(writes); i += upsertBatch {
 			batch := writes[i:min(i+upsertBatch, len(writes))]

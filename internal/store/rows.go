@@ -22,6 +22,7 @@ type councilRow struct {
 	OpeningHours         string
 	DecisionDays         int
 	MedicalIntervalYears int
+	RefresherYears       int
 	PayAPIKeySealed      string `gorm:"column:pay_api_key_sealed"`
 }
 
@@ -32,7 +33,7 @@ func (r councilRow) toDomain() domain.Council {
 	return domain.Council{ID: r.ID, Slug: r.Slug, Name: r.Name, ContactEmail: r.ContactEmail,
 		Phone: r.Phone, PublicEmail: r.PublicEmail, WebURL: r.WebURL, Address: r.Address,
 		OpeningHours: r.OpeningHours, DecisionDays: r.DecisionDays, MedicalIntervalYears: r.MedicalIntervalYears,
-		PaymentKeySet: r.PayAPIKeySealed != ""}
+		RefresherYears: r.RefresherYears, PaymentKeySet: r.PayAPIKeySealed != ""}
 }
 
 type feeRow struct {
@@ -65,6 +66,7 @@ type driverRow struct {
 	LicenceStart  domain.Date
 	LicenceExpiry domain.Date
 	Status        string
+	StatusFrom    domain.Date
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
@@ -76,7 +78,7 @@ func (r driverRow) toDomain() domain.Driver {
 		ID: r.ID, CouncilID: r.CouncilID, LicenceNumber: r.LicenceNumber,
 		GivenNames: r.GivenNames, FamilyName: r.FamilyName, DateOfBirth: r.DateOfBirth,
 		Email: r.Email, Phone: r.Phone, Postcode: r.Postcode,
-		LicenceStart: r.LicenceStart, LicenceExpiry: r.LicenceExpiry, Status: r.Status,
+		LicenceStart: r.LicenceStart, LicenceExpiry: r.LicenceExpiry, Status: r.Status, StatusFrom: r.StatusFrom,
 	}
 }
 

@@ -21,12 +21,14 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/herts-msp/taxi-renewals/db"
+	"github.com/herts-msp/taxi-renewals/internal/domain"
 )
 
 // Store is the service's database.
 type Store struct {
 	db      *gorm.DB
 	dialect string
+	london  *time.Location // where report days and status dates are counted
 }
 
 // Dialects the store speaks; each has its own migrations under db/migrations/<dialect>.
@@ -83,7 +85,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("database: ping PostgreSQL: %w", err)
 	}
-	return &Store{db: gdb, dialect: dialectPostgres}, nil
+	return newStore(gdb, dialectPostgres)
 }
 
 func openSQLite(ctx context.Context, url string) (*Store, error) {
@@ -116,7 +118,7 @@ func openSQLite(ctx context.Context, url string) (*Store, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("database: ping: %w", err)
 	}
-	return &Store{db: gdb, dialect: dialectSQLite}, nil
+	return newStore(gdb, dialectSQLite)
 }
 
 // Close closes the database.
@@ -358,3 +360,14 @@ func (s *Store) driverTransaction(ctx context.Context, driverID int64, fn func(t
 		return fn(tx)
 	})
 }
+
+func newStore(gdb *gorm.DB, dialect string) (*Store, error) {
+	loc, err := time.LoadLocation(domain.ReportZone)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: gdb, dialect: dialect, london: loc}, nil
+}
+
+// londonDay is the London calendar day of t.
+func (s *Store) londonDay(t time.Time) domain.Date { return domain.DateOf(t.In(s.london)) }

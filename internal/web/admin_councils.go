@@ -70,6 +70,8 @@ type councilSettingsForm struct {
 	OpeningHours    string `form:"opening-hours" validate:"max=200"`
 	DecisionDays    string `form:"decision-days" validate:"required,number,max=3"`
 	MedicalInterval string `form:"medical-interval" validate:"required,number,max=2"`
+	// RefresherYears is empty for no refresher interval.
+	RefresherYears string `form:"refresher-years" validate:"omitempty,number,max=2"`
 }
 
 var councilSettingsMessages = map[string]string{
@@ -82,12 +84,14 @@ var councilSettingsMessages = map[string]string{
 	"decision-days":             "Enter a whole number of working days from 1 to 365",
 	"medical-interval.required": "Enter how many years a Group 2 medical lasts",
 	"medical-interval":          "Enter a whole number of years from 1 to 20",
+	"refresher-years":           "Enter a whole number of years from 1 to 20, or leave it empty for none",
 }
 
 // councilSettingsFields maps the service's field names to the form's ids, in page order.
 var councilSettingsFields = [][2]string{
 	{"phone", "phone"}, {"public_email", "public-email"}, {"web_url", "web-url"}, {"address", "address"},
 	{"opening_hours", "opening-hours"}, {"decision_days", "decision-days"}, {"medical_interval_years", "medical-interval"},
+	{"refresher_years", "refresher-years"},
 }
 
 // feeForm sets a fee for a term from a date.
@@ -136,7 +140,16 @@ var councilNotices = map[string]string{
 
 func settingsFormOf(c domain.Council) councilSettingsForm {
 	return councilSettingsForm{Phone: c.Phone, PublicEmail: c.PublicEmail, WebURL: c.WebURL, Address: c.Address,
-		OpeningHours: c.OpeningHours, DecisionDays: strconv.Itoa(c.DecisionDays), MedicalInterval: strconv.Itoa(c.MedicalIntervalYears)}
+		OpeningHours: c.OpeningHours, DecisionDays: strconv.Itoa(c.DecisionDays), MedicalInterval: strconv.Itoa(c.MedicalIntervalYears),
+		RefresherYears: refresherText(c.RefresherYears)}
+}
+
+// refresherText is a refresher interval as the form shows it: empty for none.
+func refresherText(years int) string {
+	if years == 0 {
+		return ""
+	}
+	return strconv.Itoa(years)
 }
 
 // councilPageView builds the edit page; the caller fills in the form being corrected, if any.
@@ -186,7 +199,8 @@ func (s *Server) councilDone(c echo.Context, notice string) error {
 func (s *Server) saveCouncilSettings(c echo.Context) error {
 	form := councilSettingsForm{Phone: c.FormValue("phone"), PublicEmail: c.FormValue("public-email"),
 		WebURL: c.FormValue("web-url"), Address: c.FormValue("address"), OpeningHours: c.FormValue("opening-hours"),
-		DecisionDays: strings.TrimSpace(c.FormValue("decision-days")), MedicalInterval: strings.TrimSpace(c.FormValue("medical-interval"))}
+		DecisionDays: strings.TrimSpace(c.FormValue("decision-days")), MedicalInterval: strings.TrimSpace(c.FormValue("medical-interval")),
+		RefresherYears: strings.TrimSpace(c.FormValue("refresher-years"))}
 	v, err := s.councilPageView(c)
 	if err != nil {
 		return err
@@ -194,8 +208,9 @@ func (s *Server) saveCouncilSettings(c echo.Context) error {
 	fe := s.check(form, councilSettingsMessages)
 	days, _ := strconv.Atoi(form.DecisionDays)
 	years, _ := strconv.Atoi(form.MedicalInterval)
+	refresher, _ := strconv.Atoi(form.RefresherYears) // empty: 0, none
 	set := domain.CouncilSettings{Phone: form.Phone, PublicEmail: form.PublicEmail, WebURL: form.WebURL, Address: form.Address,
-		OpeningHours: form.OpeningHours, DecisionDays: days, MedicalIntervalYears: years}
+		OpeningHours: form.OpeningHours, DecisionDays: days, MedicalIntervalYears: years, RefresherYears: refresher}
 	if !fe.Any() {
 		_, err := s.svc.UpdateCouncilSettings(c.Request().Context(), actor(c), v.Council.Slug, set)
 		if err == nil {

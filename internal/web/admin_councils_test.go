@@ -114,6 +114,31 @@ func TestAdminEditsCouncil(t *testing.T) {
 			t.Fatalf("audit %+v", entries)
 		}
 	})
+	t.Run("refresher interval: refused out of range, saved, audited, cleared", func(t *testing.T) {
+		b.Get("/staff/admin/councils/dacorum")
+		base := func(refresher string) url.Values {
+			return url.Values{"phone": {"01442 228000"}, "decision-days": {"15"}, "medical-interval": {"3"}, "refresher-years": {refresher}}
+		}
+		for _, bad := range []string{"x", "25", "-1"} {
+			p := b.Post("/staff/admin/councils/dacorum", base(bad))
+			wantStatus(t, p, http.StatusUnprocessableEntity)
+			mustContain(t, p, "or leave it empty for none", `value="`+bad+`"`)
+		}
+		p := b.Post("/staff/admin/councils/dacorum", base("3"))
+		wantRedirect(t, p, "/staff/admin/councils/dacorum?notice=settings")
+		mustContain(t, b.Follow(p), `id="refresher-years"`, `value="3"`)
+		if c, _ := env.Service.Council(ctx, "dacorum"); c.RefresherYears != 3 {
+			t.Fatalf("refresher interval %d, want 3", c.RefresherYears)
+		}
+		entries, _, _ := env.Store.AuditEntries(ctx, store.AuditFilter{Action: "council.settings_set"})
+		if len(entries) == 0 || entries[0].Detail["refresher_years"] != float64(3) || entries[0].Detail["refresher_years_before"] != float64(0) {
+			t.Fatalf("audit %+v", entries)
+		}
+		wantRedirect(t, b.Post("/staff/admin/councils/dacorum", base("")), "/staff/admin/councils/dacorum?notice=settings")
+		if c, _ := env.Service.Council(ctx, "dacorum"); c.RefresherYears != 0 {
+			t.Fatalf("refresher interval %d after clearing, want none", c.RefresherYears)
+		}
+	})
 	t.Run("fee: errors keep the answers", func(t *testing.T) {
 		b.Get("/staff/admin/councils/dacorum")
 		for _, tc := range []struct {

@@ -78,12 +78,12 @@ var channelLabels = map[string]string{"online": "Online", "in_person": "In perso
 
 // figuresRow is one council's (or the total's) figures in a table.
 type figuresRow struct {
-	Name, Slug                                                                              string
-	Total                                                                                   bool
-	Licensed, Aware, Outstanding, Issued, Acked, Submitted, Decided, Events, PublicLeaflets int
-	Coverage                                                                                string
-	IssuedBy, AckedBy                                                                       []int        // by channel, then by version
-	URL                                                                                     template.URL // the council's printable report
+	Name, Slug                                                                                         string
+	Total                                                                                              bool
+	Licensed, Aware, EverAware, Outstanding, Issued, Acked, Submitted, Decided, Events, PublicLeaflets int
+	Coverage                                                                                           string
+	IssuedBy, AckedBy                                                                                  []int        // by channel, then by version
+	URL                                                                                                template.URL // the council's printable report
 }
 
 type overTimeRow struct {
@@ -111,6 +111,7 @@ type reportView struct {
 	TimeLabels  []string
 	OverTime    []overTimeRow
 	Definitions []report.Definition
+	ToDate      bool // the period had not finished: figures run to today
 	CSVURL      template.URL
 	XLSXURL     template.URL
 	JSONURL     template.URL
@@ -126,7 +127,7 @@ func pct(v *float64) string {
 }
 
 func rowOf(name, slug string, f report.Figures, versions []string, total bool) figuresRow {
-	r := figuresRow{Name: name, Slug: slug, Total: total, Licensed: f.LicensedDrivers, Aware: f.DriversAware, Outstanding: f.Outstanding,
+	r := figuresRow{Name: name, Slug: slug, Total: total, Licensed: f.LicensedDrivers, Aware: f.DriversAware, EverAware: f.DriversEverAware, Outstanding: f.Outstanding,
 		Issued: f.LeafletsIssued, Acked: f.LeafletsAcknowledged, Submitted: f.RenewalsSubmitted, Decided: f.RenewalsDecided(),
 		Events: f.PublicEvents, PublicLeaflets: f.PublicLeafletsHandedOut, Coverage: pct(f.CoveragePct)}
 	for _, ch := range report.Channels {
@@ -145,8 +146,14 @@ func rowOf(name, slug string, f report.Figures, versions []string, total bool) f
 func (s *Server) reportViewOf(res service.CoverageResult, loc *time.Location) reportView {
 	rep := res.Report
 	v := reportView{HasReport: len(rep.Rows) > 0, Title: res.Title, Grouping: res.Params.Grouping, Partnership: res.Partnership,
-		Suppressed: res.Params.Suppress, Definitions: report.Definitions,
+		Suppressed: res.Params.Suppress, Definitions: rep.Definitions, ToDate: rep.ToDate,
 		PeriodText: rep.From.Format("2 January 2006") + " to " + rep.To.AddDays(-1).Format("2 January 2006")}
+	if rep.ToDate {
+		v.PeriodText += " (to date: the period has not finished)"
+	}
+	if len(v.Definitions) == 0 {
+		v.Definitions = report.Definitions
+	}
 	if !rep.GeneratedAt.IsZero() {
 		v.GeneratedAt = rep.GeneratedAt.In(loc).Format("2 January 2006 at 3:04pm")
 	}
@@ -179,8 +186,12 @@ func (s *Server) reportViewOf(res service.CoverageResult, loc *time.Location) re
 		v.Summary = append(v.Summary, rowOf("Partnership total", report.TotalSlug, sum.Total, versions, true))
 		bars = append(bars, report.Bar{Label: "Partnership total", Value: sum.Total.CoveragePct})
 	}
-	end := rep.To.AddDays(-1).Format("2 January 2006")
-	v.Bars = report.BarChart("chart-by-council", "Coverage by council on "+end, bars)
+	// The period's end: its last day, or today for a period not finished (never a day to come).
+	title := "Coverage by council on " + rep.To.AddDays(-1).Format("2 January 2006")
+	if rep.ToDate {
+		title = "Coverage by council to date, on " + rep.To.AddDays(-1).Format("2 January 2006")
+	}
+	v.Bars = report.BarChart("chart-by-council", title, bars)
 	// Over time: one line per council (and the total), one point per row.
 	var series []report.Series
 	for _, row := range rep.Rows {

@@ -154,7 +154,7 @@ func TestCoverageExportsParseBack(t *testing.T) {
 	if ct := p.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	if cd := p.Header.Get("Content-Disposition"); !strings.Contains(cd, "coverage-2026-11-01-to-2026-11-30.csv") {
+	if cd := p.Header.Get("Content-Disposition"); !strings.Contains(cd, "coverage-2026-11-01-to-2026-11-26.csv") {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	r := csv.NewReader(strings.NewReader(p.Body))
@@ -186,7 +186,7 @@ func TestCoverageExportsParseBack(t *testing.T) {
 		t.Errorf("CSV has %d council rows, want 10 and the total", len(byCouncil))
 	}
 	dac := byCouncil["dacorum"]
-	if dac == nil || dac[col["leaflets_acknowledged_online"]] != "1" || dac[col["renewals_submitted"]] != "1" || dac[col["period_to"]] != "2026-11-30" {
+	if dac == nil || dac[col["leaflets_acknowledged_online"]] != "1" || dac[col["renewals_submitted"]] != "1" || dac[col["period_to"]] != "2026-11-26" { // to date: the clock says 26 November
 		t.Errorf("Dacorum's CSV row: %v", dac)
 	}
 	if tot := byCouncil[report.TotalSlug]; tot == nil || tot[col["leaflets_acknowledged"]] != "2" {
@@ -256,7 +256,7 @@ func TestCoverageExportsParseBack(t *testing.T) {
 	if err := json.Unmarshal([]byte(p.Body), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.From != "2026-11-01" || doc.To != "2026-11-30" || doc.Suppression.Applied || len(doc.Definitions) != len(report.Definitions) {
+	if doc.From != "2026-11-01" || doc.To != "2026-11-26" || doc.Suppression.Applied || len(doc.Definitions) != len(report.Definitions) {
 		t.Errorf("JSON head: %+v", doc)
 	}
 	if len(doc.Rows) != 1 || len(doc.Rows[0].Councils) != 10 || doc.Rows[0].Total == nil || doc.Rows[0].Total.Figures["leaflets_acknowledged"] != 2.0 {
