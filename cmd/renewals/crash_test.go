@@ -205,6 +205,9 @@ type crashTally struct {
 	// payStuck counts POST /renew/pay answered "being set up in another window": the server was
 	// killed between recording the payment and the provider's answer.
 	payStuck atomic.Int64
+	// paidAtProvider and unpaidAtProvider count the payments completed at the provider, taken
+	// and not taken: the load goes on until it has some of each.
+	paidAtProvider, unpaidAtProvider atomic.Int64
 }
 
 // crashPayment is one payment taken (or not) at the provider by a driver of the crash test.
@@ -615,6 +618,11 @@ func (j *crashJourney) payAndSend(ctx context.Context) (bool, error) {
 		j.tally.fail("%s: completing provider payment %s: %v", j.d.licence, id, err)
 		return false, errStop
 	}
+	if j.d.pay.outcome() == paystub.OutcomePay {
+		j.tally.paidAtProvider.Add(1)
+	} else {
+		j.tally.unpaidAtProvider.Add(1)
+	}
 	cp := &crashPayment{id: id, licence: j.d.licence, council: j.d.council, mode: j.d.pay, returnPath: ret.RequestURI(),
 		j: j, completedGen: j.srv.kills.Load()}
 	j.tally.mu.Lock()
@@ -888,7 +896,8 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 		}
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
-		for srv.kills.Load() < crashMinKills || tally.driversDone.Load() < crashMinFinished {
+		for srv.kills.Load() < crashMinKills || tally.driversDone.Load() < crashMinFinished ||
+			tally.paidAtProvider.Load() < 3 || tally.unpaidAtProvider.Load() < 1 {
 			select {
 			case <-loadCtx.Done():
 				return
