@@ -185,9 +185,3 @@ func (s RenewalStatus) Withdrawable() bool {
 // WithdrawReasonMax is the longest reason a driver may give for withdrawing, in characters.
 const WithdrawReasonMax = 500
 
-// RefundToDecide is the hook for payments: a renewal withdrawn after its fee was paid needs an
-// officer to decide a refund. paidPence is what was paid (0 until payments are recorded), so
-// today it is always false; the status and case pages show "Refund to decide" when it is true.
-func RefundToDecide(status RenewalStatus, paidPence int64) bool {
-	return status == StatusWithdrawn && paidPence > 0
-}

@@ -28,6 +28,22 @@ func (s *Service) CaseFees(ctx context.Context, a domain.Actor, renewalID int64)
 	return f, nil
 }
 
+// DriverFees returns the payments and refunds of one of the driver's own renewals.
+func (s *Service) DriverFees(ctx context.Context, driverID, renewalID int64) (domain.FeeStanding, error) {
+	r, err := s.store.RenewalByID(ctx, renewalID)
+	if err != nil {
+		return domain.FeeStanding{}, err
+	}
+	if r.DriverID != driverID {
+		return domain.FeeStanding{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no renewal with that reference.")
+	}
+	f, err := s.store.FeeStanding(ctx, renewalID)
+	if err != nil {
+		return f, domain.Internal(err)
+	}
+	return f, nil
+}
+
 // OfficePaymentInput is an officer's record of a fee taken at the counter or by phone, or
 // waived.
 type OfficePaymentInput struct {

@@ -351,8 +351,8 @@ type statusView struct {
 	Contact domain.Council
 	// CanWithdraw: the renewal is sent and not yet decided.
 	CanWithdraw bool
-	// RefundToDecide is the payments hook (domain.RefundToDecide): a withdrawn renewal whose fee
-	// was paid. Always false until payments record what was paid.
+	// RefundToDecide: the fee was paid and the renewal withdrawn (or the fee taken twice), so
+	// the licensing team will decide a refund (domain.FeeStanding.RefundToDecide).
 	RefundToDecide bool
 	// WithdrawReason is the form's answer on the withdraw page.
 	WithdrawReason string
@@ -384,7 +384,14 @@ func (s *Server) statusData(c echo.Context) (statusView, error) {
 	}
 	v := statusView{Renewal: h.Renewal, Council: h.Council.Name, Name: h.Driver.FullName(), Status: statusText[h.Renewal.Status],
 		Awareness: h.Awareness, Replied: c.QueryParam("replied") == "1", Contact: h.Council, Withdrew: c.QueryParam("withdrawn") == "1",
-		CanWithdraw: h.Renewal.Status.Withdrawable(), RefundToDecide: domain.RefundToDecide(h.Renewal.Status, 0)}
+		CanWithdraw: h.Renewal.Status.Withdrawable()}
+	if h.Renewal.ID != 0 && h.Renewal.Status != domain.StatusDraft {
+		fees, err := s.svc.DriverFees(c.Request().Context(), driverID(c), h.Renewal.ID)
+		if err != nil {
+			return v, err
+		}
+		v.RefundToDecide = fees.RefundToDecide(h.Renewal.Status)
+	}
 	if h.Renewal.Status != domain.StatusDraft {
 		events, err := s.svc.DriverMessages(c.Request().Context(), h.Renewal.ID)
 		if err != nil {

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/payment"
 	"github.com/herts-msp/taxi-renewals/internal/payment/paystub"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 	"github.com/herts-msp/taxi-renewals/internal/testenv"
 )
 
@@ -462,4 +464,68 @@ func TestCounterPaymentAndWaiver(t *testing.T) {
 	if f := fees(t, env, r.ID); !f.Settled() || f.AmountTaken() != 33000 {
 		t.Fatalf("fees %+v", f)
 	}
+}
+
+// TestWithdrawnPaidRenewalShowsARefundToDecide: a driver who paid online and then withdraws is
+// told a refund will be decided, and the officer's case page says "Refund to decide".
+func TestWithdrawnPaidRenewalShowsARefundToDecide(t *testing.T) {
+	t.Parallel()
+	env, b, amount := payReady(t)
+	rec := startPay(t, env, b, amount)
+	if err := env.Pay.Complete(rec.ID, paystub.OutcomePay); err != nil {
+		t.Fatal(err)
+	}
+	if p := returnFrom(t, b, rec); p.Location != "/renew/confirmation" {
+		t.Fatalf("return: %d %s", p.Status, p.Location)
+	}
+	b.Get("/renew/withdraw")
+	p := b.Post("/renew/withdraw", url.Values{"reason": {"I am moving away"}})
+	wantStatus(t, p, http.StatusSeeOther)
+	mustContain(t, b.Follow(p), "Withdrawn", "the licensing team will decide a refund")
+	r := renewalOf(t, env, testenv.DueDacorum)
+	officer := env.SignInStaff(t, env.AddStaff(t, domain.RoleOfficer, testenv.DacorumSlug))
+	mustContain(t, officer.Get("/staff/renewals/"+strconv.FormatInt(r.ID, 10)), "Refund to decide", "Refund a payment")
+}
+
+// TestProviderSlowOrOtherAccount: a provider slower than the client's timeout is "not
+// available, nothing paid"; a payment the council's account does not know (here: one of
+// another council's account put in its place) is never taken as paid.
+func TestProviderSlowOrOtherAccount(t *testing.T) {
+	t.Parallel()
+	t.Run("slow", func(t *testing.T) {
+		t.Parallel()
+		env, b, amount := payReady(t)
+		env.Pay.SetDelay(6 * time.Second) // the test client gives up after 5 s
+		p := b.Post("/renew/pay", url.Values{"amount_pence": {strconv.FormatInt(amount, 10)}})
+		wantStatus(t, p, http.StatusServiceUnavailable)
+		mustContain(t, p, "Nothing has been paid and your answers are saved")
+		if r := renewalOf(t, env, testenv.DueDacorum); r.Status != domain.StatusDraft {
+			t.Fatalf("renewal %s", r.Status)
+		}
+	})
+	t.Run("another council's account", func(t *testing.T) {
+		t.Parallel()
+		env, b, amount := payReady(t)
+		rec := startPay(t, env, b, amount)
+		// A payment in Watford's account, taken, and swapped in for Dacorum's.
+		other, err := payment.NewClient(env.PayURL, nil).Create(context.Background(), testenv.PaymentKey("watford"), payment.CreateRequest{
+			Amount: amount, Reference: rec.Reference, Description: "x", ReturnURL: "http://127.0.0.1/x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Pay.Complete(other.ID, paystub.OutcomePay); err != nil {
+			t.Fatal(err)
+		}
+		raw := testdb.Raw(t, env.Config.DatabaseURL)
+		if _, err := raw.ExecContext(context.Background(), `UPDATE payments SET provider_id = ? WHERE provider_id = ?`, other.ID, rec.ID); err != nil {
+			t.Fatal(err)
+		}
+		p := returnFrom(t, b, rec)
+		wantStatus(t, p, http.StatusConflict)
+		mustContain(t, p, "We could not confirm this payment with the payment provider. Do not pay again")
+		r := renewalOf(t, env, testenv.DueDacorum)
+		if f := fees(t, env, r.ID); r.Status != domain.StatusDraft || f.Settled() {
+			t.Fatalf("renewal %s, settled %v: a payment from another account was taken as paid", r.Status, f.Settled())
+		}
+	})
 }
