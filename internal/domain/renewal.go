@@ -184,4 +184,3 @@ func (s RenewalStatus) Withdrawable() bool {
 
 // WithdrawReasonMax is the longest reason a driver may give for withdrawing, in characters.
 const WithdrawReasonMax = 500
-
