@@ -3,7 +3,9 @@ package report
 import (
 	"errors"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize/convex/lp"
@@ -498,34 +500,52 @@ func (t *suppressTable) system(i int, hidden []SuppressRule) (LinearSystem, []in
 	return sys, cells
 }
 
-// Suppress works out which cells of the report an export for public release hides.
+// Suppress works out which cells of the report an export for public release hides. Rows are
+// independent (no export publishes a sum across periods), so they are worked out side by side.
 func Suppress(r Report, includeTotal bool) *Suppression {
 	versions := Versions(r)
-	s := &Suppression{}
-	for _, row := range r.Rows {
-		t := newSuppressTable(row, versions, includeTotal)
-		hidden := t.suppress()
-		m := map[cellKey]SuppressRule{}
-		for i, h := range hidden {
-			if h != "" {
-				m[t.keys[i]] = h
+	s := &Suppression{rows: make([]map[cellKey]SuppressRule, len(r.Rows))}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(r.Rows), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				s.rows[i] = suppressRow(r.Rows[i], versions, includeTotal)
 			}
-		}
-		lines := []string{}
-		for _, c := range row.Councils {
-			lines = append(lines, c.Slug)
-		}
-		if includeTotal {
-			lines = append(lines, TotalSlug)
-		}
-		for _, l := range lines {
-			if m[cellKey{l, "licensed_drivers"}] != "" || m[cellKey{l, "drivers_aware"}] != "" {
-				m[cellKey{l, "coverage_pct"}] = SuppressSecondary
-			}
-		}
-		s.rows = append(s.rows, m)
+		}()
 	}
+	for i := range r.Rows {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	return s
+}
+
+func suppressRow(row Row, versions []string, includeTotal bool) map[cellKey]SuppressRule {
+	t := newSuppressTable(row, versions, includeTotal)
+	hidden := t.suppress()
+	m := map[cellKey]SuppressRule{}
+	for i, h := range hidden {
+		if h != "" {
+			m[t.keys[i]] = h
+		}
+	}
+	lines := []string{}
+	for _, c := range row.Councils {
+		lines = append(lines, c.Slug)
+	}
+	if includeTotal {
+		lines = append(lines, TotalSlug)
+	}
+	for _, l := range lines {
+		if m[cellKey{l, "licensed_drivers"}] != "" || m[cellKey{l, "drivers_aware"}] != "" {
+			m[cellKey{l, "coverage_pct"}] = SuppressSecondary
+		}
+	}
+	return m
 }
 
 // LinearSystem is what an intruder knows of some hidden cells: A·x = B, Lo ≤ x ≤ Hi (Hi may be
