@@ -51,7 +51,7 @@ func (s *Service) Case(ctx context.Context, a domain.Actor, renewalID int64) (st
 	}
 	if r.Status == domain.StatusDraft {
 		// A driver's unsent draft is theirs until they send it.
-		return store.CaseData{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no renewal with that reference.")
+		return store.CaseData{}, domain.NotFound()
 	}
 	return s.store.Case(ctx, renewalID)
 }
@@ -78,7 +78,7 @@ func (s *Service) workable(ctx context.Context, a domain.Actor, renewalID int64)
 		return r, err
 	}
 	if r.Status == domain.StatusDraft {
-		return r, domain.NewError(domain.CodeNotFound, "not_found", "There is no renewal with that reference.")
+		return r, domain.NotFound()
 	}
 	return r, nil
 }

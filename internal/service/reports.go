@@ -164,7 +164,7 @@ func (s *Service) reportQuery(ctx context.Context, a domain.Actor, p ReportParam
 			}
 		}
 		if len(res.Councils) == 0 {
-			return report.Query{}, CoverageResult{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no council with that name.")
+			return report.Query{}, CoverageResult{}, domain.NotFound()
 		}
 	default:
 		res.Councils, res.Partnership = all, true

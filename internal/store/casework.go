@@ -49,7 +49,7 @@ func renewalByID(tx *gorm.DB, id int64) (domain.Renewal, error) {
 	var row renewalRow
 	err := tx.Take(&row, id).Error
 	if isNotFound(err) {
-		return domain.Renewal{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no renewal with that reference.")
+		return domain.Renewal{}, domain.NotFound()
 	}
 	if err != nil {
 		return domain.Renewal{}, err
@@ -476,7 +476,7 @@ func (s *Store) EvidenceByID(ctx context.Context, id int64) (domain.Evidence, er
 	var row evidenceRow
 	err := s.db.WithContext(ctx).Take(&row, id).Error
 	if isNotFound(err) {
-		return domain.Evidence{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no such evidence record.")
+		return domain.Evidence{}, domain.NotFound()
 	}
 	return row.toDomain(), err
 }
@@ -531,7 +531,7 @@ func (s *Store) VoidEvidence(ctx context.Context, v domain.Evidence, audit domai
 		var target evidenceRow
 		if err := tx.Take(&target, v.VoidsID).Error; err != nil {
 			if isNotFound(err) {
-				return domain.NewError(domain.CodeNotFound, "not_found", "There is no such evidence record.")
+				return domain.NotFound()
 			}
 			return err
 		}
