@@ -26,12 +26,16 @@ import (
 // are independent.
 //
 // An export says which rule hid each cell. That is knowledge too: a cell marked primary is from
-// 1 to 4, and a cell marked secondary is 5 or more (secondary cells are never zeros or small
-// counts). The check below takes it into account: for every cell hidden by the primary rule (and
-// every small "neither" count) it works out, by linear programming over every published sum at
-// once, the least and the greatest value the cell could have given the published cells, the
-// labels and non-negativity, and hides another cell while that range holds fewer than two whole
-// numbers.
+// 1 to 4, and a cell marked secondary is 1 or more (secondary cells are never zeros). Secondary
+// cannot promise "5 or more": hidden cells can pin a small count among themselves, with no
+// published cell left to hide — four channels marked <5 under a leaflets count marked <5 make that
+// count 4 — and then the only cure is a label that says less, so such a small count is marked
+// secondary instead of primary. The check below takes the labels into account: for every hidden
+// small count (and every small "neither" count) it works out, by linear programming over every
+// published sum at once, the least and the greatest value the cell could have given the published
+// cells, the labels and non-negativity, and hides another cell (or re-marks the small count
+// secondary, when no published cell of its sums is left) while that range holds fewer than two
+// whole numbers.
 
 // SuppressRule says why a cell of an export is hidden.
 type SuppressRule string
@@ -53,7 +57,9 @@ const (
 		"outstanding or neither (the drivers neither aware nor outstanding, licensed_drivers − drivers_aware − outstanding, are protected " +
 		"when 1 to 4) — the smallest non-zero published cell of that sum is hidden too (\"suppressed\" in CSV and XLSX, null in JSON), " +
 		"repeated until every hidden count has at least two possible values, checked over all the sums together and knowing that a " +
-		"primary cell is 1 to 4 and a secondary cell is 5 or more. Ties go to the cell further left, then to the council listed first. " +
+		"primary cell is 1 to 4 and a secondary cell is 1 or more. Where hidden cells alone would pin a count from 1 to 4 (for example a " +
+		"leaflets count and its four channels all from 1 to 4 make it 4), that count is marked secondary instead of primary: a secondary " +
+		"cell is any count of 1 or more, small or not, and is never a zero. Ties go to the cell further left, then to the council listed first. " +
 		"coverage_pct is withheld (secondary) wherever licensed_drivers or drivers_aware is hidden."
 	SuppressionScopeText = "Each period row is protected on its own: this export publishes no sums across periods. " +
 		"Exports with a different grouping or council selection are suppressed separately, so do not publish two exports of the same figures."
@@ -233,7 +239,8 @@ func newSuppressTable(row Row, versions []string, includeTotal bool) *suppressTa
 }
 
 // bounds is what an intruder knows of a cell: exact when published; 1–4 when marked primary;
-// 5 or more when marked secondary; anything from 0 when never published.
+// 1 or more when marked secondary (a secondary cell is never a zero, but it may be a small count
+// re-marked, see suppress); anything from 0 when never published.
 func (t *suppressTable) bounds(i int, hidden []SuppressRule) (lo, hi float64) {
 	switch {
 	case t.keys[i].col == restColumn:
@@ -241,20 +248,17 @@ func (t *suppressTable) bounds(i int, hidden []SuppressRule) (lo, hi float64) {
 	case hidden[i] == SuppressPrimary:
 		return 1, 4
 	case hidden[i] == SuppressSecondary:
-		return 5, math.Inf(1)
+		return 1, math.Inf(1)
 	default:
 		v := float64(t.vals[i])
 		return v, v
 	}
 }
 
-// sensitive reports whether a cell must not be recoverable: a primary cell, or a small count no
-// column shows.
+// sensitive reports whether a cell must not be recoverable: a hidden small count (primary, or
+// re-marked secondary), or a small count no column shows.
 func (t *suppressTable) sensitive(i int, hidden []SuppressRule) bool {
-	if t.keys[i].col == restColumn {
-		return small(t.vals[i])
-	}
-	return hidden[i] == SuppressPrimary
+	return isHidden(t, i, hidden) && small(t.vals[i])
 }
 
 func isHidden(t *suppressTable, i int, hidden []SuppressRule) bool {
@@ -365,11 +369,41 @@ func (t *suppressTable) suppress() []SuppressRule {
 		if hide(t.candidate(t.inRels[pinned], hidden)) {
 			continue
 		}
-		// No published cell left in the cell's own sums: widen to every sum it is linked to.
-		if !hide(t.candidate(t.linked(pinned, hidden), hidden)) {
+		// No published cell left in the cell's own sums: the hidden cells pin it among themselves
+		// (four channels marked <5 under a leaflets count marked <5 make it 4, whatever else is
+		// hidden). Only a label that says less can help: the cell is re-marked secondary (1 or
+		// more, no upper bound).
+		if hidden[pinned] == SuppressPrimary {
+			hidden[pinned] = SuppressSecondary
+			continue
+		}
+		// Then widen to every sum it is linked to, and last re-mark another small count there.
+		linked := t.linked(pinned, hidden)
+		if hide(t.candidate(linked, hidden)) {
+			continue
+		}
+		if !t.remark(linked, hidden) {
 			return hidden // nothing left to hide
 		}
 	}
+}
+
+// remark re-marks secondary the first primary cell of the sums given (leftmost column, then
+// first line), reporting whether there was one.
+func (t *suppressTable) remark(rels []int, hidden []SuppressRule) bool {
+	best := -1
+	for _, ri := range rels {
+		for _, tm := range t.rels[ri] {
+			if i := tm.cell; hidden[i] == SuppressPrimary && (best < 0 || t.order[i] < t.order[best]) {
+				best = i
+			}
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	hidden[best] = SuppressSecondary
+	return true
 }
 
 // linked lists the sums reachable from cell i through hidden cells.

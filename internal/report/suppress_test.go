@@ -18,7 +18,7 @@ import (
 // The suppression tests read what an export publishes (the CSV, as a reader would) and check,
 // with relations written here from the column names alone, that no hidden count can be
 // recovered: every sum with a hidden cell has at least two, and — over every published sum at
-// once, knowing that "<5" is 1 to 4, "suppressed" is 5 or more and every count is at least 0 —
+// once, knowing that "<5" is 1 to 4, "suppressed" is 1 or more and every count is at least 0 —
 // each hidden small count has a feasible range holding at least two whole numbers, shown by two
 // solutions that this test checks against the published figures itself.
 
@@ -181,7 +181,7 @@ func (in *intruder) cell(name, text string) {
 		in.names, in.lo, in.hi = append(in.names, name), append(in.lo, 1), append(in.hi, 4)
 	case "suppressed":
 		in.index[name] = len(in.names)
-		in.names, in.lo, in.hi = append(in.names, name), append(in.lo, 5), append(in.hi, math.Inf(1))
+		in.names, in.lo, in.hi = append(in.names, name), append(in.lo, 1), append(in.hi, math.Inf(1))
 	case "unknown":
 		in.index[name] = len(in.names)
 		in.names, in.lo, in.hi = append(in.names, name), append(in.lo, 0), append(in.hi, math.Inf(1))
@@ -413,8 +413,8 @@ func checkUnrecoverable(t *testing.T, r report.Report, withTotal bool) (hidden, 
 				switch {
 				case text == "<5" && (v < 1 || v > 4):
 					t.Fatalf("%s %s %s: <5 but %d", row.Label, l.slug, col, v)
-				case text == "suppressed" && v < 5:
-					t.Fatalf("%s %s %s: secondary but %d (a secondary cell must be 5 or more, as the rule says)", row.Label, l.slug, col, v)
+				case text == "suppressed" && v < 1:
+					t.Fatalf("%s %s %s: secondary but %d (a secondary cell must be 1 or more, as the rule says)", row.Label, l.slug, col, v)
 				case isNumber(text) && text != strconv.Itoa(v):
 					t.Fatalf("%s %s %s: published %s, true %d", row.Label, l.slug, col, text, v)
 				case isNumber(text) && v >= 1 && v <= 4:
@@ -467,11 +467,9 @@ func checkUnrecoverable(t *testing.T, r report.Report, withTotal bool) (hidden, 
 			for k, j := range comp {
 				name := in.names[j]
 				slug, col, _ := strings.Cut(name, "/")
-				sensitive := in.lo[j] == 1 && in.hi[j] == 4
-				if col == restCol {
-					v := trueValue(row, slug, col)
-					sensitive = v >= 1 && v <= 4
-				}
+				// Every hidden small count, whatever its label (a secondary one may be small too).
+				v := trueValue(row, slug, col)
+				sensitive := v >= 1 && v <= 4
 				if !sensitive {
 					continue
 				}
@@ -513,28 +511,34 @@ func isNumber(s string) bool {
 
 // TestSuppressionCannotBeUndone: over many random tables (1 to 11 councils, often zeros and
 // small counts), no hidden count of a suppressed export can be recovered from what it publishes.
+// Several seeds, so that a gap cannot hide behind one lucky random stream (seed 13 found one that
+// seed 11 missed: a small count pinned by hidden cells alone).
 func TestSuppressionCannotBeUndone(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 5))
-	tables, hidden, ranges := 0, 0, 0
-	n := 250
+	seeds, n := []uint64{11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, 30
 	if testing.Short() {
-		n = 60
+		seeds, n = seeds[:4], 15
 	}
-	for i := 0; i < n; i++ {
-		councils := 1 + rng.IntN(11)
-		r := randomReport(rng, councils, 1+rng.IntN(2))
-		withTotal := councils > 1 || rng.IntN(2) == 0
-		if rng.IntN(5) == 0 {
-			withTotal = false // one council's report: no total row
-		}
-		h, rg := checkUnrecoverable(t, r, withTotal)
-		tables += len(r.Rows)
-		hidden += h
-		ranges += rg
-	}
-	t.Logf("%d period tables, %d hidden cells, %d small counts each shown to keep two or more values", tables, hidden, ranges)
-	if ranges < 1000 {
-		t.Errorf("only %d small counts checked: the tables are too tame", ranges)
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 5))
+			tables, hidden, ranges := 0, 0, 0
+			for i := 0; i < n; i++ {
+				councils := 1 + rng.IntN(11)
+				r := randomReport(rng, councils, 1+rng.IntN(2))
+				withTotal := councils > 1 || rng.IntN(2) == 0
+				if rng.IntN(5) == 0 {
+					withTotal = false // one council's report: no total row
+				}
+				h, rg := checkUnrecoverable(t, r, withTotal)
+				tables += len(r.Rows)
+				hidden += h
+				ranges += rg
+			}
+			t.Logf("%d period tables, %d hidden cells, %d small counts each shown to keep two or more values", tables, hidden, ranges)
+			if ranges < 10*n {
+				t.Errorf("only %d small counts checked: the tables are too tame", ranges)
+			}
+		})
 	}
 }
 
@@ -570,7 +574,9 @@ func TestSuppressionExamples(t *testing.T) {
 		{"one small: the smallest other council is hidden too", []int{3, 40, 9, 20}, true, "<5,40,suppressed,20,72"},
 		{"equal smallest: the council listed first", []int{3, 9, 40, 9}, true, "<5,suppressed,40,9,61"},
 		{"two small: nothing more needed", []int{3, 2, 40, 9}, true, "<5,<5,40,9,54"},
-		{"1 beside a 5: x + y = 6 with x ≥ 1, y ≥ 5 pins x, so a third cell goes", []int{1, 5, 40, 60}, true, "<5,suppressed,suppressed,60,106"},
+		// A secondary cell is 1 or more (not 5 or more: see TestSuppressionRemarksPinnedSmallCount),
+		// so x + y = 6 leaves x from 1 to 4.
+		{"1 beside a 5: x + y = 6 with x from 1 to 4 and y ≥ 1 leaves x four values", []int{1, 5, 40, 60}, true, "<5,suppressed,40,60,106"},
 		{"zeros are shown", []int{0, 3, 0, 7}, true, "0,<5,0,suppressed,10"},
 		{"no total: only the small count", []int{3, 40}, false, "<5,40"},
 	} {
@@ -581,4 +587,40 @@ func TestSuppressionExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSuppressionRemarksPinnedSmallCount: leaflets acknowledged 4, by channel 1, 1, 1, 1, by
+// version 2 and 2. Marked <5 (1 to 4) all five would pin the whole at 4 (four channels of at
+// least 1), and no published cell is left in that sum to hide: the whole is marked secondary
+// (1 or more) instead, which leaves it from 4 to 8 (the versions sum to at most 8).
+func TestSuppressionRemarksPinnedSmallCount(t *testing.T) {
+	f := report.Figures{LicensedDrivers: 20, DriversAware: 10, Outstanding: 10, LeafletsAcknowledged: 4,
+		IssuedByChannel: map[string]int{}, AcknowledgedByChannel: map[string]int{}, IssuedByVersion: map[string]int{},
+		AcknowledgedByVersion: map[string]int{"1.0": 2, "2.0": 2}}
+	for _, ch := range testChannels {
+		f.AcknowledgedByChannel[ch] = 1
+	}
+	f.CoveragePct = report.Percent(f.DriversAware, f.LicensedDrivers)
+	r := report.Report{From: domain.Date{Year: 2026, Month: 1, Day: 1}, To: domain.Date{Year: 2026, Month: 2, Day: 1},
+		Grouping: report.ByMonth, GeneratedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
+		Rows: []report.Row{{Period: report.Period{From: domain.Date{Year: 2026, Month: 1, Day: 1}, To: domain.Date{Year: 2026, Month: 2, Day: 1}},
+			Label: "month 1", Councils: []report.CouncilFigures{{CouncilID: 1, Slug: "c00", Name: "Council 0", Figures: f}}, Total: f}}}
+	var b bytes.Buffer
+	if err := report.WriteCSV(&b, r, report.ExportOptions{Suppress: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, periods := readExport(t, b.Bytes())
+	l := periods[0][0]
+	var got []string
+	for _, c := range []string{"leaflets_acknowledged", "leaflets_acknowledged_online", "leaflets_acknowledged_in_person",
+		"leaflets_acknowledged_post", "leaflets_acknowledged_email", "leaflets_acknowledged_v1.0", "leaflets_acknowledged_v2.0"} {
+		got = append(got, l.cells[c])
+	}
+	if want := "suppressed,<5,<5,<5,<5,<5,<5"; strings.Join(got, ",") != want {
+		t.Errorf("leaflets acknowledged, by channel, by version: %s, want %s", strings.Join(got, ","), want)
+	}
+	if !strings.Contains(l.cells["suppressed_cells"], "leaflets_acknowledged=secondary") {
+		t.Errorf("suppressed_cells %q: the whole should be marked secondary", l.cells["suppressed_cells"])
+	}
+	checkUnrecoverable(t, r, false)
 }
