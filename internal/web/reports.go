@@ -16,7 +16,6 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/report"
 	"github.com/herts-msp/taxi-renewals/internal/service"
-	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // reportRoutes: coverage reports, charts, exports, public leaflet events and the analysts' API.
@@ -364,7 +363,7 @@ func (l *lazyCSV) Write(p []byte) (int, error) {
 func (s *Server) streamEvidence(c echo.Context) error {
 	a := actor(c)
 	w := &lazyCSV{c: c}
-	_, err := report.WriteEvidenceCSV(w, func(fn func(*store.EvidenceExportRow) error) error {
+	_, err := report.WriteEvidenceCSV(w, func(fn func(*domain.EvidenceExportRow) error) error {
 		return s.svc.StreamEvidence(c.Request().Context(), a, fn)
 	})
 	if err != nil && w.started {
