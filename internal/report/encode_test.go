@@ -28,8 +28,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-func pct(v float64) *float64 { return &v }
-
 // fixedReport is a hand-made report of two councils over two months, with a formula-like
 // council name, several channels and versions, and small counts.
 func fixedReport() report.Report {

@@ -324,7 +324,7 @@ func (s *Server) exportReport(format string) echo.HandlerFunc {
 			ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 			err = report.WriteXLSX(&buf, res.Report, res.ExportOptions())
 		default:
-			ctype = echo.MIMEApplicationJSONCharsetUTF8
+			ctype = mimeJSONUTF8
 			err = report.WriteJSON(&buf, res.Report, res.ExportOptions())
 		}
 		if err != nil {
