@@ -13,7 +13,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
-	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // Encoders for coverage reports (CSV, XLSX, JSON) and the streamed detail export of evidence
@@ -537,7 +536,7 @@ var EvidenceColumns = []string{"id", "kind", "council", "licence_number", "leafl
 	"occurred_at", "recorded_at", "actor_kind", "actor_id", "voids_id", "reason"}
 
 // EvidenceStream feeds evidence rows to a callback, one at a time (store.StreamEvidence).
-type EvidenceStream func(fn func(*store.EvidenceExportRow) error) error
+type EvidenceStream func(fn func(*domain.EvidenceExportRow) error) error
 
 // WriteEvidenceCSV streams evidence records as CSV (RFC 4180, UTF-8, CRLF, formula-like cells
 // neutralised) through a buffered writer that flushes as it fills, so memory stays flat
@@ -556,7 +555,7 @@ func WriteEvidenceCSV(w io.Writer, stream EvidenceStream) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	err := stream(func(r *store.EvidenceExportRow) error {
+	err := stream(func(r *domain.EvidenceExportRow) error {
 		b := line[:0]
 		b = strconv.AppendInt(b, r.ID, 10)
 		b = appendField(append(b, ','), r.Kind)

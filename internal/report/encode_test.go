@@ -29,8 +29,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-func pct(v float64) *float64 { return &v }
-
 // fixedReport is a hand-made report of two councils over two months, with a formula-like
 // council name, several channels and versions, and small counts.
 func fixedReport() report.Report {
@@ -169,12 +167,12 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 	}
 	// The detail export too: a reason starting with = or - and one with a comma and quotes.
 	var e bytes.Buffer
-	rows := []store.EvidenceExportRow{
+	rows := []domain.EvidenceExportRow{
 		{ID: 1, Kind: "issue", CouncilSlug: "dacorum", LicenceNumber: "-DAC1", LeafletVer: "1.0", Channel: "online", ActorKind: "driver", ActorID: 7},
 		{ID: 2, Kind: "void", CouncilSlug: "dacorum", LicenceNumber: "DAC1", LeafletVer: "1.0", Channel: "online", ActorKind: "staff", ActorID: 3,
 			VoidsID: sql.NullInt64{Int64: 1, Valid: true}, Reason: `=cmd|' /C calc'!A0, "wrong driver"`},
 	}
-	n, err := report.WriteEvidenceCSV(&e, func(fn func(*store.EvidenceExportRow) error) error {
+	n, err := report.WriteEvidenceCSV(&e, func(fn func(*domain.EvidenceExportRow) error) error {
 		for i := range rows {
 			if err := fn(&rows[i]); err != nil {
 				return err
@@ -392,7 +390,7 @@ func BenchmarkEvidenceExportCSV(b *testing.B) {
 	for b.Loop() {
 		w := &countingWriter{}
 		start := time.Now()
-		n, err := report.WriteEvidenceCSV(w, func(fn func(*store.EvidenceExportRow) error) error {
+		n, err := report.WriteEvidenceCSV(w, func(fn func(*domain.EvidenceExportRow) error) error {
 			return st.StreamEvidence(ctx, nil, fn)
 		})
 		goTime += time.Since(start)

@@ -45,10 +45,6 @@ func TestEveryRouteHasAPolicyAndEnforcesIt(t *testing.T) {
 		return strings.Replace(path, ":id", "999999", 1) // a record that does not exist for anyone
 	}
 
-	type who struct {
-		name    string
-		browser func() *testenv.Browser
-	}
 	kinds := map[string]struct {
 		role    domain.Role
 		council string

@@ -16,7 +16,6 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/report"
 	"github.com/herts-msp/taxi-renewals/internal/service"
-	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // reportRoutes: coverage reports, charts, exports, public leaflet events and the analysts' API.
@@ -334,7 +333,7 @@ func (s *Server) exportReport(format string) echo.HandlerFunc {
 			ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 			err = report.WriteXLSX(&buf, res.Report, res.ExportOptions())
 		default:
-			ctype = echo.MIMEApplicationJSONCharsetUTF8
+			ctype = mimeJSONUTF8
 			err = report.WriteJSON(&buf, res.Report, res.ExportOptions())
 		}
 		if err != nil {
@@ -373,7 +372,7 @@ func (l *lazyCSV) Write(p []byte) (int, error) {
 func (s *Server) streamEvidence(c echo.Context) error {
 	a := actor(c)
 	w := &lazyCSV{c: c}
-	_, err := report.WriteEvidenceCSV(w, func(fn func(*store.EvidenceExportRow) error) error {
+	_, err := report.WriteEvidenceCSV(w, func(fn func(*domain.EvidenceExportRow) error) error {
 		return s.svc.StreamEvidence(c.Request().Context(), a, fn)
 	})
 	if err != nil && w.started {
