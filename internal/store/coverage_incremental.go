@@ -336,7 +336,8 @@ func (s *Store) applyCoverageNotes(ctx context.Context, cp gorm.ConnPool) error 
 		}
 	}
 
-	// Evidence records: new issues and acknowledgements count one, the first void of one takes it away.
+	// Evidence records: new issues and acknowledgements count one, the first void of one takes it
+	// away. (IN, not a join: SQLite would otherwise walk the whole evidence table in id order.)
 	type pendingRecord struct {
 		id, driver, council, leaflet int64
 		kind, channel, at            string
@@ -344,7 +345,7 @@ func (s *Store) applyCoverageNotes(ctx context.Context, cp gorm.ConnPool) error 
 	}
 	var pending []pendingRecord
 	err = queryEach(ctx, cp, `SELECT e.id, e.driver_id, e.council_id, e.leaflet_id, e.kind, e.channel, CAST(e.occurred_at AS TEXT), e.voids_id
-FROM coverage_pending_evidence p JOIN evidence e ON e.id = p.evidence_id ORDER BY e.id`, nil, func(rows *sql.Rows) error {
+FROM evidence e WHERE e.id IN (SELECT evidence_id FROM coverage_pending_evidence) ORDER BY e.id`, nil, func(rows *sql.Rows) error {
 		var r pendingRecord
 		err := rows.Scan(&r.id, &r.driver, &r.council, &r.leaflet, &r.kind, &r.channel, &r.at, &r.voids)
 		pending = append(pending, r)
