@@ -6,7 +6,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/renewals ./cmd/renewals
+# -buildvcs=true: the build stage has .git (not in .dockerignore) and git, so "renewals version"
+# names the revision; the build fails rather than ship an unstamped binary. Only the binary
+# reaches the final image.
+RUN CGO_ENABLED=1 go build -buildvcs=true -trimpath -ldflags="-s -w" -o /out/renewals ./cmd/renewals
 
 FROM debian:bookworm-slim
 RUN apt-get update \

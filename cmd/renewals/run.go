@@ -43,6 +43,7 @@ commands:
   remind                                      queue reminder emails (60, 30, 14 days before expiry)
   audit verify                                check the audit log's hash chain
   report --period 2026-10 [--out DIR]         write each council's coverage report (HTML, CSV) and email it
+  version                                     the build: module version, VCS revision and time, Go version
   seed --synthetic --drivers N                build a synthetic three-year history (reports, benchmarks)
   coverage rebuild | verify                   rebuild the coverage summaries / compare them with a fresh build
   backup FILE                                 a consistent copy of the live SQLite database
@@ -64,8 +65,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
+	help := wantsHelp(rest)
+	if help {
+		// Help is asked for, not an error: it and the flags it lists go to stdout, and nothing
+		// runs (the command gets only its subcommand word and the help flag).
+		stderr, rest = stdout, helpArgs(cmd, rest)
+	}
 	var err error
 	switch cmd {
+	case "version":
+		return versionCmd(stdout)
 	case "serve":
 		err = serve(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
@@ -102,6 +111,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if help && err != nil {
+		// A command with subcommands answers a bare --help with its usage.
+		fmt.Fprintln(stdout, err)
 		return 0
 	}
 	if err != nil {

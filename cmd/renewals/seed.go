@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/herts-msp/taxi-renewals/internal/config"
 	"github.com/herts-msp/taxi-renewals/internal/report"
 )
 
@@ -61,9 +62,9 @@ func seedCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	if existing > 0 {
-		return fmt.Errorf("seed: %s already has drivers or leaflet versions; synthetic data needs a new database (--database PATH)", cfg.DatabaseURL)
+		return fmt.Errorf("seed: %s already has drivers or leaflet versions; synthetic data needs a new database (--database PATH)", config.RedactURL(cfg.DatabaseURL))
 	}
-	fmt.Fprintf(stdout, "seeding %s: %d drivers, %d councils, %d years to %s\n", cfg.DatabaseURL, drivers, councils, years, now.Format(time.RFC3339))
+	fmt.Fprintf(stdout, "seeding %s: %d drivers, %d councils, %d years to %s\n", config.RedactURL(cfg.DatabaseURL), drivers, councils, years, now.Format(time.RFC3339))
 	stats, err := report.GenerateSynthetic(ctx, st, report.SyntheticOptions{Drivers: drivers, Councils: councils, Years: years, Now: now, Seed: seed,
 		Progress: func(s report.SyntheticStats) {
 			fmt.Fprintf(stdout, "  %d/%d drivers, %d evidence records, %d renewals (%.1fs)\n", s.Drivers, drivers, s.Evidence, s.Renewals, s.Elapsed.Seconds())

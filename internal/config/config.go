@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -98,6 +99,15 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	metricsAddr := fs.String("metrics-addr", def("metrics-addr", ""), "listen address for /metrics (Prometheus), e.g. 127.0.0.1:9090; keep it private ($RENEWALS_METRICS_ADDR; empty: off)")
 	clamdAddr := fs.String("clamd-addr", def("clamd-addr", ""), "ClamAV clamd address (host:port) that scans every upload before it is stored ($RENEWALS_CLAMD_ADDR; empty: uploads are not scanned)")
 	payBase := fs.String("pay-base-url", def("pay-base-url", ""), "GOV.UK Pay API base URL, https://publicapi.payments.service.gov.uk ($RENEWALS_PAY_BASE_URL; empty: no online payment, or the local stand-in with --demo)")
+	// Help lists each flag's default, which comes from the environment: never print a secret
+	// there. A secret shows only whether it is set; a database URL's password is masked.
+	for _, name := range []string{"secret-key", "smtp-password"} {
+		if f := fs.Lookup(name); f.DefValue != "" {
+			f.DefValue = ""
+			f.Usage += " (set)"
+		}
+	}
+	fs.Lookup("database").DefValue = RedactURL(fs.Lookup("database").DefValue)
 	if extra != nil {
 		extra(fs)
 	}
@@ -200,4 +210,27 @@ func (c Config) PayPageOrigin() string {
 		return govukPayCardOrigin
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// keywordPassword finds the password of a key=value connection string
+// ("host=db user=app password=secret").
+var keywordPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// RedactURL is a database URL or file path safe to print: a password in it is shown as ***.
+func RedactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "***")
+			u.RawQuery = q.Encode()
+		}
+		// Redacted writes the password as xxxxx; *** is escaped by String, so swap it after.
+		return strings.Replace(u.Redacted(), ":xxxxx@", ":***@", 1)
+	} else if err == nil && u.Query().Has("password") {
+		q := u.Query()
+		q.Set("password", "***")
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return keywordPassword.ReplaceAllString(s, "${1}***")
 }

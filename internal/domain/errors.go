@@ -47,6 +47,20 @@ func NewError(code Code, reason, message string) *Error {
 	return &Error{Code: code, Reason: reason, Message: message}
 }
 
+// NotFoundMessage is the one message for a record that does not exist and for one that is not
+// the reader's to see (another council's): the two answers are the same, byte for byte, so a
+// guessed reference reveals nothing (DESIGN §3 rule 10).
+const NotFoundMessage = "There is nothing at this address. If you typed or pasted it, check it is correct."
+
+// ReasonNotFound is the reason of NotFound.
+const ReasonNotFound = "not_found"
+
+// NotFound is the answer to a lookup of a record that does not exist or is not the reader's.
+// Every lookup of a record by a reference in a web address returns it.
+func NotFound() *Error {
+	return &Error{Code: CodeNotFound, Reason: ReasonNotFound, Message: NotFoundMessage}
+}
+
 // Internal wraps an unexpected error.
 func Internal(err error) *Error {
 	return &Error{Code: CodeInternal, Reason: "internal", Message: "Sorry, there is a problem with the service.", Err: err}

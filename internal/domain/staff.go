@@ -42,14 +42,9 @@ type Actor struct {
 // Label names the actor in the audit log.
 func (a Actor) Label() string { return a.Email }
 
-// notYours is the answer to another council's record: the same as a record that does not
-// exist, so a guessed id reveals nothing.
-func notYours(what string) error {
-	return NewError(CodeNotFound, "not_found", "There is no "+what+" with that reference.")
-}
-
 // CanRead decides whether the actor may see a council's records (drivers, renewals, evidence).
-// Officers see their own council only; analysts and admins see all.
+// Officers see their own council only; analysts and admins see all. what names the record
+// for the code's reader only: the answer is NotFound, never naming it.
 func (a Actor) CanRead(councilID int64, what string) error {
 	switch a.Role {
 	case RoleAnalyst, RoleAdmin:
@@ -59,7 +54,7 @@ func (a Actor) CanRead(councilID int64, what string) error {
 			return nil
 		}
 	}
-	return notYours(what)
+	return NotFound() // another council's record: the same answer as a missing one
 }
 
 // CanWork decides whether the actor may change a council's casework or register. Only that
@@ -70,7 +65,7 @@ func (a Actor) CanWork(councilID int64, what string) error {
 		if a.CouncilID == councilID && councilID != 0 {
 			return nil
 		}
-		return notYours(what)
+		return NotFound() // another council's record: the same answer as a missing one
 	}
 	return NewError(CodeForbidden, "read_only", "Your account can view records but not change them.")
 }

@@ -49,10 +49,7 @@ func (c *Client) Create(ctx context.Context, apiKey string, r CreateRequest) (Pa
 	if err := r.Validate(); err != nil {
 		return Payment{}, err
 	}
-	body := wireCreate{
-		Amount: r.Amount, Reference: r.Reference, Description: r.Description, ReturnURL: r.ReturnURL,
-		Email: r.Email, Language: r.Language, Metadata: r.Metadata,
-	}
+	body := wireCreate(r)
 	data, err := c.call(ctx, apiKey, http.MethodPost, "/v1/payments", body, http.StatusCreated, http.StatusOK)
 	if err != nil {
 		return Payment{}, err

@@ -13,7 +13,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
-	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // Encoders for coverage reports (CSV, XLSX, JSON) and the streamed detail export of evidence
@@ -96,19 +95,35 @@ func Columns(r Report) []string {
 		cols = append(cols, "leaflets_acknowledged_v"+v)
 	}
 	return append(cols, "renewals_submitted", "renewals_decided", "renewals_approved", "renewals_refused",
-		"public_events", "public_leaflets_handed_out", "suppressed")
+		"public_events", "public_leaflets_handed_out", "suppressed", "suppressed_cells")
 }
 
-// cell is one value of a table export: a number, a text, or empty.
+// cellKind is what a value of a table export is.
+type cellKind int
+
+const (
+	textCell  cellKind = iota // a text, or empty
+	countCell                 // a whole number
+	pctCell                   // a percentage, one decimal
+	dateCell                  // a day
+)
+
+// cell is one value of a table export.
 type cell struct {
-	text  string
-	num   float64
-	isNum bool
+	kind cellKind
+	text string
+	num  float64
+	date domain.Date
 }
 
 func (c cell) String() string {
-	if c.isNum {
-		return strconv.FormatFloat(c.num, 'f', -1, 64)
+	switch c.kind {
+	case countCell:
+		return strconv.FormatFloat(c.num, 'f', 0, 64)
+	case pctCell:
+		return strconv.FormatFloat(c.num, 'f', 1, 64) // always one decimal: 50.0, never 50
+	case dateCell:
+		return c.date.String()
 	}
 	return c.text
 }
@@ -116,71 +131,87 @@ func (c cell) String() string {
 // small reports whether a count must be suppressed: 1 to 4.
 func small(n int) bool { return n >= 1 && n <= 4 }
 
-// countCell is a count, suppressed when asked and small.
-func countCell(n int, suppress bool) cell {
-	if suppress && small(n) {
-		return cell{text: "<5"}
+// hiddenText is how a table export shows a hidden cell.
+func hiddenText(rule SuppressRule) string {
+	if rule == SuppressPrimary {
+		return "<5"
 	}
-	return cell{num: float64(n), isNum: true}
-}
-
-// coverageWithheld reports whether coverage % would reveal a suppressed count.
-func coverageWithheld(f Figures) bool {
-	return small(f.LicensedDrivers) || small(f.DriversAware) || small(f.LicensedDrivers-f.DriversAware)
+	return "suppressed"
 }
 
 // tableLine is one line of a table export: one council (or the total) in one period.
 type tableLine struct {
-	row  Row
-	slug string
-	name string
-	f    Figures
+	rowIndex int
+	row      Row
+	slug     string
+	name     string
+	total    bool // the partnership total
+	f        Figures
 }
 
 func tableLines(r Report, o ExportOptions) []tableLine {
 	var out []tableLine
-	for _, row := range r.Rows {
+	for i, row := range r.Rows {
 		for _, c := range row.Councils {
-			out = append(out, tableLine{row: row, slug: c.Slug, name: c.Name, f: c.Figures})
+			out = append(out, tableLine{rowIndex: i, row: row, slug: c.Slug, name: c.Name, f: c.Figures})
 		}
 		if o.IncludeTotal {
-			out = append(out, tableLine{row: row, slug: TotalSlug, name: "Partnership total", f: row.Total})
+			out = append(out, tableLine{rowIndex: i, row: row, slug: TotalSlug, name: "Partnership total", total: true, f: row.Total})
+		}
+	}
+	return out
+}
+
+// exportSuppression is the report's suppression when asked for, else nil.
+func exportSuppression(r Report, o ExportOptions) *Suppression {
+	if !o.Suppress {
+		return nil
+	}
+	return Suppress(r, o.IncludeTotal)
+}
+
+// hiddenCells lists a line's hidden cells as "column=rule", in column order, for the
+// suppressed_cells column.
+func (l tableLine) hiddenCells(versions []string, sup *Suppression) []string {
+	var out []string
+	for _, nc := range countColumns(l.f, versions) {
+		if nc.col == "outstanding" {
+			if rule := sup.Rule(l.rowIndex, l.slug, "coverage_pct"); rule != "" {
+				out = append(out, "coverage_pct="+string(rule))
+			}
+		}
+		if rule := sup.Rule(l.rowIndex, l.slug, nc.col); rule != "" {
+			out = append(out, nc.col+"="+string(rule))
 		}
 	}
 	return out
 }
 
 // cells are a line's values in the order of Columns(r).
-func (l tableLine) cells(versions []string, suppress bool) []cell {
+func (l tableLine) cells(versions []string, sup *Suppression) []cell {
 	f := l.f
-	c := func(n int) cell { return countCell(n, suppress) }
-	out := []cell{{text: l.row.Period.From.String()}, {text: l.row.Period.LastDay().String()}, {text: neutralise(l.row.Label)},
+	counts := countColumns(f, versions)
+	c := func(i int) cell {
+		if rule := sup.Rule(l.rowIndex, l.slug, counts[i].col); rule != "" {
+			return cell{text: hiddenText(rule)}
+		}
+		return cell{kind: countCell, num: float64(counts[i].n)}
+	}
+	out := []cell{{kind: dateCell, date: l.row.Period.From}, {kind: dateCell, date: l.row.Period.LastDay()}, {text: neutralise(l.row.Label)},
 		{text: neutralise(l.slug)}, {text: neutralise(l.name)},
-		c(f.LicensedDrivers), c(f.DriversAware)}
-	switch {
+		c(0), c(1)}
+	switch rule := sup.Rule(l.rowIndex, l.slug, "coverage_pct"); {
 	case f.CoveragePct == nil:
 		out = append(out, cell{})
-	case suppress && coverageWithheld(f):
-		out = append(out, cell{text: "suppressed"})
+	case rule != "":
+		out = append(out, cell{text: hiddenText(rule)})
 	default:
-		out = append(out, cell{num: *f.CoveragePct, isNum: true})
+		out = append(out, cell{kind: pctCell, num: *f.CoveragePct})
 	}
-	out = append(out, c(f.Outstanding), c(f.LeafletsIssued), c(f.LeafletsAcknowledged))
-	for _, ch := range Channels {
-		out = append(out, c(f.IssuedByChannel[ch]))
+	for i := 2; i < len(counts); i++ {
+		out = append(out, c(i))
 	}
-	for _, ch := range Channels {
-		out = append(out, c(f.AcknowledgedByChannel[ch]))
-	}
-	for _, v := range versions {
-		out = append(out, c(f.IssuedByVersion[v]))
-	}
-	for _, v := range versions {
-		out = append(out, c(f.AcknowledgedByVersion[v]))
-	}
-	out = append(out, c(f.RenewalsSubmitted), c(f.RenewalsDecided()), c(f.RenewalsApproved), c(f.RenewalsRefused),
-		c(f.PublicEvents), c(f.PublicLeafletsHandedOut), cell{text: strconv.FormatBool(suppress)})
-	return out
+	return append(out, cell{text: strconv.FormatBool(sup != nil)}, cell{text: strings.Join(l.hiddenCells(versions, sup), "; ")})
 }
 
 // neutralise stops a spreadsheet from running a cell as a formula: a text beginning with
@@ -192,12 +223,25 @@ func neutralise(s string) string {
 	return s
 }
 
-// suppressionNote says whether small counts were suppressed.
-func suppressionNote(suppress bool) string {
-	if suppress {
-		return SuppressionRule
+// suppressionNotes are the export's lines on suppression: whether it was applied and, when it
+// was, the rules in words.
+func suppressionNotes(suppress bool) [][2]string {
+	if !suppress {
+		return [][2]string{{"suppression", NoSuppression}}
 	}
-	return NoSuppression
+	return [][2]string{
+		{"suppression", "Small-count suppression applied, by the two rules below; suppressed_cells lists each line's hidden cells and the rule that hid each."},
+		{"suppression_primary", SuppressionPrimaryText},
+		{"suppression_secondary", SuppressionSecondaryText},
+		{"suppression_scope", SuppressionScopeText},
+	}
+}
+
+// Formats says how the exports write numbers and dates.
+var Formats = [][2]string{
+	{"format_dates", "period_from and period_to are days (Europe/London), YYYY-MM-DD in CSV and JSON, date cells in XLSX."},
+	{"format_coverage_pct", "coverage_pct is a percentage rounded to one decimal place and always written with one decimal (50.0): a number in XLSX with the format 0.0, a JSON number written as 50.0 (a JSON reader may drop the .0; show it with one decimal)."},
+	{"format_generated_at", "generated_at is the time the figures were worked out, in UTC (RFC 3339 in CSV and JSON, a date-time cell in XLSX)."},
 }
 
 // WriteCSV writes a report as CSV (RFC 4180, UTF-8, CRLF): a header row and one row per
@@ -207,11 +251,12 @@ func WriteCSV(w io.Writer, r Report, o ExportOptions) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	versions := Versions(r)
+	sup := exportSuppression(r, o)
 	if err := cw.Write(Columns(r)); err != nil {
 		return err
 	}
 	for _, l := range tableLines(r, o) {
-		cells := l.cells(versions, o.Suppress)
+		cells := l.cells(versions, sup)
 		rec := make([]string, len(cells))
 		for i, c := range cells {
 			rec[i] = c.String()
@@ -225,21 +270,44 @@ func WriteCSV(w io.Writer, r Report, o ExportOptions) error {
 		return err
 	}
 	_ = cw.Write([]string{"column", "definition"})
-	for _, d := range Definitions {
+	for _, d := range definitionsOf(r) {
 		_ = cw.Write([]string{d.Name, d.Text})
 	}
-	_ = cw.Write([]string{"suppression", suppressionNote(o.Suppress)})
+	for _, n := range suppressionNotes(o.Suppress) {
+		_ = cw.Write(n[:])
+	}
+	for _, n := range Formats {
+		_ = cw.Write(n[:])
+	}
 	_ = cw.Write([]string{"generated_at", r.GeneratedAt.UTC().Format(time.RFC3339)})
 	cw.Flush()
 	return cw.Error()
 }
 
 // WriteXLSX writes a report as an XLSX workbook with excelize's stream writer: a "Coverage"
-// sheet of data (numbers as numbers) and a "Definitions" sheet.
+// sheet of data and a "Definitions" sheet. Days are date cells (yyyy-mm-dd), counts are numbers
+// (0), coverage_pct is a number shown with one decimal (0.0); hidden cells are text.
 func WriteXLSX(w io.Writer, r Report, o ExportOptions) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", "Coverage"); err != nil {
+		return err
+	}
+	dateFmt, pctFmt, timeFmt := "yyyy-mm-dd", "0.0", `yyyy-mm-dd hh:mm:ss "UTC"`
+	dateStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
+	if err != nil {
+		return err
+	}
+	pctStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &pctFmt})
+	if err != nil {
+		return err
+	}
+	countStyle, err := f.NewStyle(&excelize.Style{NumFmt: 1}) // 0
+	if err != nil {
+		return err
+	}
+	timeStyle, err := f.NewStyle(&excelize.Style{CustomNumFmt: &timeFmt})
+	if err != nil {
 		return err
 	}
 	sw, err := f.NewStreamWriter("Coverage")
@@ -247,6 +315,18 @@ func WriteXLSX(w io.Writer, r Report, o ExportOptions) error {
 		return err
 	}
 	cols := Columns(r)
+	for i, c := range cols {
+		width := 12.0
+		switch {
+		case c == "council_name" || c == "suppressed_cells":
+			width = 34
+		case c == "period_label" || c == "council":
+			width = 18
+		}
+		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
+			return err
+		}
+	}
 	header := make([]any, len(cols))
 	for i, c := range cols {
 		header[i] = c
@@ -255,13 +335,19 @@ func WriteXLSX(w io.Writer, r Report, o ExportOptions) error {
 		return err
 	}
 	versions := Versions(r)
+	sup := exportSuppression(r, o)
 	for i, l := range tableLines(r, o) {
-		cells := l.cells(versions, o.Suppress)
+		cells := l.cells(versions, sup)
 		vals := make([]any, len(cells))
 		for j, c := range cells {
-			if c.isNum {
-				vals[j] = c.num
-			} else {
+			switch c.kind {
+			case countCell:
+				vals[j] = excelize.Cell{StyleID: countStyle, Value: int(c.num)}
+			case pctCell:
+				vals[j] = excelize.Cell{StyleID: pctStyle, Value: c.num}
+			case dateCell:
+				vals[j] = excelize.Cell{StyleID: dateStyle, Value: time.Date(c.date.Year, time.Month(c.date.Month), c.date.Day, 0, 0, 0, 0, time.UTC)}
+			default:
 				vals[j] = c.text
 			}
 		}
@@ -280,12 +366,23 @@ func WriteXLSX(w io.Writer, r Report, o ExportOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := dw.SetColWidth(1, 1, 28); err != nil {
+		return err
+	}
+	if err := dw.SetColWidth(2, 2, 120); err != nil {
+		return err
+	}
 	lines := [][]any{{"column", "definition"}}
-	for _, d := range Definitions {
+	for _, d := range definitionsOf(r) {
 		lines = append(lines, []any{d.Name, d.Text})
 	}
-	lines = append(lines, []any{"suppression", suppressionNote(o.Suppress)},
-		[]any{"generated_at", r.GeneratedAt.UTC().Format(time.RFC3339)})
+	for _, n := range suppressionNotes(o.Suppress) {
+		lines = append(lines, []any{n[0], n[1]})
+	}
+	for _, n := range Formats {
+		lines = append(lines, []any{n[0], n[1]})
+	}
+	lines = append(lines, []any{"generated_at", excelize.Cell{StyleID: timeStyle, Value: r.GeneratedAt.UTC()}})
 	for i, l := range lines {
 		addr, _ := excelize.CoordinatesToCellName(1, i+1)
 		if err := dw.SetRow(addr, l); err != nil {
@@ -299,20 +396,29 @@ func WriteXLSX(w io.Writer, r Report, o ExportOptions) error {
 	return err
 }
 
-// JSON export shapes. Counts are numbers, or null when suppressed.
+// JSON export shapes. Counts are numbers, or null when hidden; coverage_pct is a number written
+// with one decimal (50.0), or null.
 type (
 	jsonExport struct {
-		From        string         `json:"from"`
-		To          string         `json:"to"` // the last day included
-		Grouping    Grouping       `json:"grouping"`
-		GeneratedAt string         `json:"generated_at"`
-		Suppression jsonSuppressed `json:"suppression"`
-		Definitions []Definition   `json:"definitions"`
-		Rows        []jsonRow      `json:"rows"`
+		From        string            `json:"from"`
+		To          string            `json:"to"` // the last day included
+		Grouping    Grouping          `json:"grouping"`
+		GeneratedAt string            `json:"generated_at"`
+		Suppression jsonSuppressed    `json:"suppression"`
+		Formats     map[string]string `json:"formats"`
+		Definitions []Definition      `json:"definitions"`
+		Rows        []jsonRow         `json:"rows"`
 	}
 	jsonSuppressed struct {
 		Applied bool   `json:"applied"`
 		Rule    string `json:"rule"`
+		// The rules in words, when applied.
+		Primary   string `json:"primary,omitempty"`
+		Secondary string `json:"secondary,omitempty"`
+		Scope     string `json:"scope,omitempty"`
+		// How many cells each rule hid, when applied.
+		PrimaryCells   *int `json:"primary_cells,omitempty"`
+		SecondaryCells *int `json:"secondary_cells,omitempty"`
 	}
 	jsonRow struct {
 		PeriodFrom string        `json:"period_from"`
@@ -326,22 +432,32 @@ type (
 		Name       string         `json:"council_name"`
 		Suppressed bool           `json:"suppressed"` // some figure here was suppressed
 		Figures    map[string]any `json:"figures"`
+		// SuppressedCells names each hidden figure (as in Columns, e.g. leaflets_issued_post) and
+		// the rule that hid it.
+		SuppressedCells map[string]SuppressRule `json:"suppressed_cells,omitempty"`
 	}
 )
 
-func jsonFigures(f Figures, suppress bool) (map[string]any, bool) {
-	hidden := false
-	n := func(v int) *int {
-		if suppress && small(v) {
-			hidden = true
+// jsonPct writes a percentage with exactly one decimal.
+func jsonPct(v float64) json.Number { return json.Number(strconv.FormatFloat(v, 'f', 1, 64)) }
+
+func jsonFigures(l tableLine, sup *Suppression) (map[string]any, map[string]SuppressRule) {
+	f := l.f
+	var hidden map[string]SuppressRule
+	n := func(col string, v int) *int {
+		if rule := sup.Rule(l.rowIndex, l.slug, col); rule != "" {
+			if hidden == nil {
+				hidden = map[string]SuppressRule{}
+			}
+			hidden[col] = rule
 			return nil
 		}
 		return &v
 	}
-	byKey := func(keys []string, m map[string]int) map[string]*int {
+	byKey := func(prefix string, keys []string, m map[string]int) map[string]*int {
 		out := make(map[string]*int, len(keys))
 		for _, k := range keys {
-			out[k] = n(m[k])
+			out[k] = n(prefix+k, m[k])
 		}
 		return out
 	}
@@ -355,41 +471,59 @@ func jsonFigures(f Figures, suppress bool) (map[string]any, bool) {
 		sort.Strings(ks)
 		return ks
 	}
-	var pct any = f.CoveragePct
-	if f.CoveragePct != nil && suppress && coverageWithheld(f) {
-		pct, hidden = nil, true
+	var pct any
+	if f.CoveragePct != nil {
+		pct = jsonPct(*f.CoveragePct)
+		if rule := sup.Rule(l.rowIndex, l.slug, "coverage_pct"); rule != "" {
+			if hidden == nil {
+				hidden = map[string]SuppressRule{}
+			}
+			pct, hidden["coverage_pct"] = nil, rule
+		}
 	}
 	out := map[string]any{
-		"licensed_drivers": n(f.LicensedDrivers), "drivers_aware": n(f.DriversAware), "coverage_pct": pct,
-		"outstanding": n(f.Outstanding), "leaflets_issued": n(f.LeafletsIssued), "leaflets_acknowledged": n(f.LeafletsAcknowledged),
-		"leaflets_issued_by_channel":       byKey(Channels, f.IssuedByChannel),
-		"leaflets_acknowledged_by_channel": byKey(Channels, f.AcknowledgedByChannel),
-		"leaflets_issued_by_version":       byKey(mapKeys(f.IssuedByVersion), f.IssuedByVersion),
-		"leaflets_acknowledged_by_version": byKey(mapKeys(f.AcknowledgedByVersion), f.AcknowledgedByVersion),
-		"renewals_submitted":               n(f.RenewalsSubmitted), "renewals_decided": n(f.RenewalsDecided()),
-		"renewals_approved": n(f.RenewalsApproved), "renewals_refused": n(f.RenewalsRefused),
-		"public_events": n(f.PublicEvents), "public_leaflets_handed_out": n(f.PublicLeafletsHandedOut),
+		"licensed_drivers": n("licensed_drivers", f.LicensedDrivers), "drivers_aware": n("drivers_aware", f.DriversAware), "coverage_pct": pct,
+		"outstanding": n("outstanding", f.Outstanding), "leaflets_issued": n("leaflets_issued", f.LeafletsIssued),
+		"leaflets_acknowledged":            n("leaflets_acknowledged", f.LeafletsAcknowledged),
+		"leaflets_issued_by_channel":       byKey("leaflets_issued_", Channels, f.IssuedByChannel),
+		"leaflets_acknowledged_by_channel": byKey("leaflets_acknowledged_", Channels, f.AcknowledgedByChannel),
+		"leaflets_issued_by_version":       byKey("leaflets_issued_v", mapKeys(f.IssuedByVersion), f.IssuedByVersion),
+		"leaflets_acknowledged_by_version": byKey("leaflets_acknowledged_v", mapKeys(f.AcknowledgedByVersion), f.AcknowledgedByVersion),
+		"renewals_submitted":               n("renewals_submitted", f.RenewalsSubmitted), "renewals_decided": n("renewals_decided", f.RenewalsDecided()),
+		"renewals_approved": n("renewals_approved", f.RenewalsApproved), "renewals_refused": n("renewals_refused", f.RenewalsRefused),
+		"public_events": n("public_events", f.PublicEvents), "public_leaflets_handed_out": n("public_leaflets_handed_out", f.PublicLeafletsHandedOut),
 	}
 	return out, hidden
 }
 
 // WriteJSON writes a report as JSON with its definitions and suppression note.
 func WriteJSON(w io.Writer, r Report, o ExportOptions) error {
+	sup := exportSuppression(r, o)
+	js := jsonSuppressed{Applied: o.Suppress, Rule: NoSuppression}
+	if sup != nil {
+		p, s := sup.Count(SuppressPrimary), sup.Count(SuppressSecondary)
+		js = jsonSuppressed{Applied: true, Rule: suppressionNotes(true)[0][1], Primary: SuppressionPrimaryText,
+			Secondary: SuppressionSecondaryText, Scope: SuppressionScopeText, PrimaryCells: &p, SecondaryCells: &s}
+	}
+	formats := map[string]string{}
+	for _, f := range Formats {
+		formats[strings.TrimPrefix(f[0], "format_")] = f[1]
+	}
 	out := jsonExport{From: r.From.String(), To: r.To.AddDays(-1).String(), Grouping: r.Grouping,
-		GeneratedAt: r.GeneratedAt.UTC().Format(time.RFC3339),
-		Suppression: jsonSuppressed{Applied: o.Suppress, Rule: suppressionNote(o.Suppress)}, Definitions: Definitions,
+		GeneratedAt: r.GeneratedAt.UTC().Format(time.RFC3339), Suppression: js, Formats: formats, Definitions: definitionsOf(r),
 		Rows: []jsonRow{}}
 	for _, row := range r.Rows {
-		jr := jsonRow{PeriodFrom: row.Period.From.String(), PeriodTo: row.Period.LastDay().String(), Label: row.Label, Councils: []jsonCouncil{}}
-		for _, c := range row.Councils {
-			figs, sup := jsonFigures(c.Figures, o.Suppress)
-			jr.Councils = append(jr.Councils, jsonCouncil{Council: c.Slug, Name: c.Name, Suppressed: sup, Figures: figs})
+		out.Rows = append(out.Rows, jsonRow{PeriodFrom: row.Period.From.String(), PeriodTo: row.Period.LastDay().String(), Label: row.Label, Councils: []jsonCouncil{}})
+	}
+	for _, l := range tableLines(r, o) {
+		jr := &out.Rows[l.rowIndex]
+		figs, hidden := jsonFigures(l, sup)
+		jc := jsonCouncil{Council: l.slug, Name: l.name, Suppressed: len(hidden) > 0, Figures: figs, SuppressedCells: hidden}
+		if l.total {
+			jr.Total = &jc
+		} else {
+			jr.Councils = append(jr.Councils, jc)
 		}
-		if o.IncludeTotal {
-			figs, sup := jsonFigures(row.Total, o.Suppress)
-			jr.Total = &jsonCouncil{Council: TotalSlug, Name: "Partnership total", Suppressed: sup, Figures: figs}
-		}
-		out.Rows = append(out.Rows, jr)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -402,7 +536,7 @@ var EvidenceColumns = []string{"id", "kind", "council", "licence_number", "leafl
 	"occurred_at", "recorded_at", "actor_kind", "actor_id", "voids_id", "reason"}
 
 // EvidenceStream feeds evidence rows to a callback, one at a time (store.StreamEvidence).
-type EvidenceStream func(fn func(*store.EvidenceExportRow) error) error
+type EvidenceStream func(fn func(*domain.EvidenceExportRow) error) error
 
 // WriteEvidenceCSV streams evidence records as CSV (RFC 4180, UTF-8, CRLF, formula-like cells
 // neutralised) through a buffered writer that flushes as it fills, so memory stays flat
@@ -421,7 +555,7 @@ func WriteEvidenceCSV(w io.Writer, stream EvidenceStream) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	err := stream(func(r *store.EvidenceExportRow) error {
+	err := stream(func(r *domain.EvidenceExportRow) error {
 		b := line[:0]
 		b = strconv.AppendInt(b, r.ID, 10)
 		b = appendField(append(b, ','), r.Kind)
@@ -502,4 +636,14 @@ func Summarise(r Report) Row {
 	}
 	stock(&out.Total, last.Total)
 	return out
+}
+
+// definitionsOf is what an export prints as its definitions: the report's own (with its
+// to-date note, each council's refresher interval and when it was generated), or the general
+// ones for a report made without them.
+func definitionsOf(r Report) []Definition {
+	if len(r.Definitions) > 0 {
+		return r.Definitions
+	}
+	return Definitions
 }

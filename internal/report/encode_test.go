@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,8 +28,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
-
-func pct(v float64) *float64 { return &v }
 
 // fixedReport is a hand-made report of two councils over two months, with a formula-like
 // council name, several channels and versions, and small counts.
@@ -114,6 +113,27 @@ func TestGoldenCSVAndJSON(t *testing.T) {
 			if err := json.Unmarshal(j.Bytes(), &doc); err != nil {
 				t.Fatal(err)
 			}
+			// coverage_pct always has one decimal: 75.0, never 75 (CSV and the JSON text).
+			rd := csv.NewReader(bytes.NewReader(c.Bytes()))
+			rd.FieldsPerRecord = -1
+			recs, _ := rd.ReadAll()
+			seen := 0
+			for _, rec := range recs[1:] {
+				if len(rec) != len(recs[0]) {
+					break
+				}
+				v := rec[7]
+				if v == "" || v == "suppressed" {
+					continue
+				}
+				seen++
+				if i := strings.IndexByte(v, '.'); i < 0 || len(v)-i != 2 {
+					t.Errorf("coverage_pct %q, want one decimal", v)
+				}
+			}
+			if seen == 0 || !bytes.Contains(j.Bytes(), []byte(`"coverage_pct": 78.0,`)) {
+				t.Errorf("no coverage_pct with one decimal (%d in the CSV)", seen)
+			}
 		})
 	}
 }
@@ -147,12 +167,12 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 	}
 	// The detail export too: a reason starting with = or - and one with a comma and quotes.
 	var e bytes.Buffer
-	rows := []store.EvidenceExportRow{
+	rows := []domain.EvidenceExportRow{
 		{ID: 1, Kind: "issue", CouncilSlug: "dacorum", LicenceNumber: "-DAC1", LeafletVer: "1.0", Channel: "online", ActorKind: "driver", ActorID: 7},
 		{ID: 2, Kind: "void", CouncilSlug: "dacorum", LicenceNumber: "DAC1", LeafletVer: "1.0", Channel: "online", ActorKind: "staff", ActorID: 3,
 			VoidsID: sql.NullInt64{Int64: 1, Valid: true}, Reason: `=cmd|' /C calc'!A0, "wrong driver"`},
 	}
-	n, err := report.WriteEvidenceCSV(&e, func(fn func(*store.EvidenceExportRow) error) error {
+	n, err := report.WriteEvidenceCSV(&e, func(fn func(*domain.EvidenceExportRow) error) error {
 		for i := range rows {
 			if err := fn(&rows[i]); err != nil {
 				return err
@@ -177,46 +197,116 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 
 func TestXLSXReadsBack(t *testing.T) {
 	t.Parallel()
-	var b bytes.Buffer
-	if err := report.WriteXLSX(&b, fixedReport(), report.ExportOptions{IncludeTotal: true, Suppress: true}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenReader(&b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows("Coverage")
-	if err != nil {
-		t.Fatal(err)
+	open := func(opt report.ExportOptions) (*excelize.File, [][]string) {
+		var b bytes.Buffer
+		if err := report.WriteXLSX(&b, fixedReport(), opt); err != nil {
+			t.Fatal(err)
+		}
+		f, err := excelize.OpenReader(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		rows, err := f.GetRows("Coverage")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, rows
 	}
 	cols := report.Columns(fixedReport())
-	if len(rows) != 1+2*3 || strings.Join(rows[0], ",") != strings.Join(cols, ",") {
-		t.Fatalf("rows %d, header %v", len(rows), rows[0])
-	}
 	col := map[string]int{}
 	for i, c := range cols {
 		col[c] = i
 	}
-	// Numbers are numbers (the cell type), small counts are "<5", and names are neutralised.
-	cell, _ := excelize.CoordinatesToCellName(col["licensed_drivers"]+1, 2)
-	if typ, _ := f.GetCellType("Coverage", cell); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
-		t.Errorf("licensed_drivers cell type %v", typ)
+	addr := func(c string, row int) string {
+		a, _ := excelize.CoordinatesToCellName(col[c]+1, row)
+		return a
 	}
-	if v, _ := f.GetCellValue("Coverage", cell); v != "200" {
-		t.Errorf("licensed_drivers = %q", v)
+	f, rows := open(report.ExportOptions{IncludeTotal: true})
+	if len(rows) != 1+2*3 || strings.Join(rows[0], ",") != strings.Join(cols, ",") {
+		t.Fatalf("rows %d, header %v", len(rows), rows[0])
 	}
-	if rows[1][col["coverage_pct"]] != "75" || rows[2][col["licensed_drivers"]] != "<5" || rows[2][col["coverage_pct"]] != "suppressed" {
-		t.Errorf("row values: %v / %v", rows[1], rows[2])
+	// Counts and percentages are numbers, days are dates: the cell holds a number and its format
+	// shows it as wanted.
+	for _, tc := range []struct {
+		col       string
+		row       int
+		shown     string
+		raw       string
+		numFmtFor string
+	}{
+		{"licensed_drivers", 2, "200", "200", "0"},
+		{"coverage_pct", 2, "75.0", "75", "0.0"},
+		{"coverage_pct", 4, "74.9", "74.9", "0.0"},
+		{"period_from", 2, "2026-10-01", "", "yyyy-mm-dd"},
+		{"period_to", 5, "2026-11-30", "", "yyyy-mm-dd"},
+	} {
+		t.Run(tc.col, func(t *testing.T) {
+			a := addr(tc.col, tc.row)
+			if typ, _ := f.GetCellType("Coverage", a); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+				t.Errorf("%s cell type %v, want a number", a, typ)
+			}
+			if v, _ := f.GetCellValue("Coverage", a); v != tc.shown {
+				t.Errorf("%s shows %q, want %q", a, v, tc.shown)
+			}
+			raw, _ := f.GetCellValue("Coverage", a, excelize.Options{RawCellValue: true})
+			if tc.raw != "" && raw != tc.raw {
+				t.Errorf("%s holds %q, want %q", a, raw, tc.raw)
+			}
+			if tc.raw == "" { // a day: the serial number of that date
+				n, err := strconv.ParseFloat(raw, 64)
+				if err != nil {
+					t.Fatalf("%s holds %q, not a date number", a, raw)
+				}
+				d, _ := excelize.ExcelDateToTime(n, false)
+				if d.Format("2006-01-02") != tc.shown {
+					t.Errorf("%s is the date %v, want %s", a, d, tc.shown)
+				}
+			}
+			style, _ := f.GetCellStyle("Coverage", a)
+			st, err := f.GetStyle(style)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if st.CustomNumFmt != nil {
+				got = *st.CustomNumFmt
+			} else if st.NumFmt == 1 {
+				got = "0"
+			}
+			if got != tc.numFmtFor {
+				t.Errorf("%s number format %q (id %d), want %q", a, got, st.NumFmt, tc.numFmtFor)
+			}
+		})
 	}
 	if rows[2][col["council_name"]] != `'=HYPERLINK("http://evil.example/","click")` {
 		t.Errorf("name %q", rows[2][col["council_name"]])
+	}
+
+	f, rows = open(report.ExportOptions{IncludeTotal: true, Suppress: true})
+	// evil's 3 licensed drivers are hidden (primary), and so is Dacorum's 200, which the total
+	// of 203 would otherwise give away (secondary); the line says so.
+	if rows[2][col["licensed_drivers"]] != "<5" || rows[1][col["licensed_drivers"]] != "suppressed" || rows[2][col["coverage_pct"]] != "suppressed" {
+		t.Errorf("row values: %v / %v", rows[1], rows[2])
+	}
+	if got := rows[2][col["suppressed_cells"]]; !strings.Contains(got, "licensed_drivers=primary") {
+		t.Errorf("suppressed_cells %q", got)
+	}
+	if got := rows[1][col["suppressed_cells"]]; !strings.Contains(got, "licensed_drivers=secondary") {
+		t.Errorf("suppressed_cells %q", got)
 	}
 	if rows[4][col["leaflets_acknowledged_post"]] != "<5" || rows[3][col["council"]] != report.TotalSlug {
 		t.Errorf("rows %v %v", rows[3], rows[4])
 	}
 	defs, _ := f.GetRows("Definitions")
-	if defs[0][0] != "column" || defs[1][0] != "licensed_drivers" || defs[len(defs)-2][1] != report.SuppressionRule {
+	text := map[string]string{}
+	for _, d := range defs {
+		if len(d) > 1 {
+			text[d[0]] = d[1]
+		}
+	}
+	if defs[0][0] != "column" || defs[1][0] != "licensed_drivers" || text["suppression_primary"] != report.SuppressionPrimaryText ||
+		text["suppression_secondary"] != report.SuppressionSecondaryText || !strings.Contains(text["generated_at"], "2026-12-01 09:00:00") {
 		t.Errorf("definitions %v", defs)
 	}
 }
@@ -300,7 +390,7 @@ func BenchmarkEvidenceExportCSV(b *testing.B) {
 	for b.Loop() {
 		w := &countingWriter{}
 		start := time.Now()
-		n, err := report.WriteEvidenceCSV(w, func(fn func(*store.EvidenceExportRow) error) error {
+		n, err := report.WriteEvidenceCSV(w, func(fn func(*domain.EvidenceExportRow) error) error {
 			return st.StreamEvidence(ctx, nil, fn)
 		})
 		goTime += time.Since(start)

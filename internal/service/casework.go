@@ -16,7 +16,7 @@ import (
 
 // Queue lists sent renewals the actor may see. An officer only ever sees their own council;
 // analysts and admins see all, or one council when they choose it.
-func (s *Service) Queue(ctx context.Context, a domain.Actor, f store.QueueFilter) ([]store.QueueItem, int64, error) {
+func (s *Service) Queue(ctx context.Context, a domain.Actor, f domain.QueueFilter) ([]domain.QueueItem, int64, error) {
 	if a.Role == domain.RoleOfficer {
 		f.CouncilID = a.CouncilID
 	}
@@ -28,7 +28,7 @@ func (s *Service) Queue(ctx context.Context, a domain.Actor, f store.QueueFilter
 }
 
 // QueueAwareness works out the awareness state of the drivers on one page of the queue.
-func (s *Service) QueueAwareness(ctx context.Context, items []store.QueueItem) (map[int64]domain.Awareness, error) {
+func (s *Service) QueueAwareness(ctx context.Context, items []domain.QueueItem) (map[int64]domain.Awareness, error) {
 	out := make(map[int64]domain.Awareness, len(items))
 	for _, it := range items {
 		aw, err := s.store.DriverAwareness(ctx, it.Driver.ID)
@@ -41,29 +41,29 @@ func (s *Service) QueueAwareness(ctx context.Context, items []store.QueueItem) (
 }
 
 // Case loads a renewal for the case page.
-func (s *Service) Case(ctx context.Context, a domain.Actor, renewalID int64) (store.CaseData, error) {
+func (s *Service) Case(ctx context.Context, a domain.Actor, renewalID int64) (domain.CaseData, error) {
 	r, err := s.store.RenewalByID(ctx, renewalID)
 	if err != nil {
-		return store.CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	if err := a.CanRead(r.CouncilID, "renewal"); err != nil {
-		return store.CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	if r.Status == domain.StatusDraft {
 		// A driver's unsent draft is theirs until they send it.
-		return store.CaseData{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no renewal with that reference.")
+		return domain.CaseData{}, domain.NotFound()
 	}
 	return s.store.Case(ctx, renewalID)
 }
 
 // DriverRecord loads a driver from the register with their evidence and renewals.
-func (s *Service) DriverRecord(ctx context.Context, a domain.Actor, driverID int64) (store.CaseData, error) {
+func (s *Service) DriverRecord(ctx context.Context, a domain.Actor, driverID int64) (domain.CaseData, error) {
 	d, err := s.store.DriverByID(ctx, driverID)
 	if err != nil {
-		return store.CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	if err := a.CanRead(d.CouncilID, "driver"); err != nil {
-		return store.CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	return s.store.DriverRecord(ctx, driverID)
 }
@@ -78,7 +78,7 @@ func (s *Service) workable(ctx context.Context, a domain.Actor, renewalID int64)
 		return r, err
 	}
 	if r.Status == domain.StatusDraft {
-		return r, domain.NewError(domain.CodeNotFound, "not_found", "There is no renewal with that reference.")
+		return r, domain.NotFound()
 	}
 	return r, nil
 }

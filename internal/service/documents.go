@@ -29,7 +29,7 @@ type Upload struct {
 // in one transaction with the answers that point at it. Nothing is stored when any step fails.
 func (s *Service) UploadDocument(ctx context.Context, driverID int64, up Upload) (domain.Document, error) {
 	if !up.Kind.Valid() {
-		return domain.Document{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no such document.")
+		return domain.Document{}, domain.NotFound()
 	}
 	r, err := s.store.OpenRenewal(ctx, driverID)
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *Service) DocumentsForDriver(ctx context.Context, driverID int64) (Drive
 func (s *Service) DriverDocument(ctx context.Context, driverID, id int64) (domain.Document, error) {
 	d, err := s.store.DocumentByID(ctx, id)
 	if err != nil || d.DriverID != driverID {
-		return domain.Document{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no document with that reference.")
+		return domain.Document{}, domain.NotFound()
 	}
 	return d, nil
 }
@@ -175,12 +175,12 @@ func (s *Service) StaffDocument(ctx context.Context, a domain.Actor, id int64) (
 		return domain.Document{}, err
 	}
 	if err := a.CanRead(d.CouncilID, "document"); err != nil {
-		return domain.Document{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no document with that reference.")
+		return domain.Document{}, domain.NotFound()
 	}
 	r, err := s.store.RenewalByID(ctx, d.RenewalID)
 	if err != nil || r.Status == domain.StatusDraft {
 		// A draft's documents are the driver's until they send it, as the draft itself is.
-		return domain.Document{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no document with that reference.")
+		return domain.Document{}, domain.NotFound()
 	}
 	return d, nil
 }

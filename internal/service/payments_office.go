@@ -35,7 +35,7 @@ func (s *Service) DriverFees(ctx context.Context, driverID, renewalID int64) (do
 		return domain.FeeStanding{}, err
 	}
 	if r.DriverID != driverID {
-		return domain.FeeStanding{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no renewal with that reference.")
+		return domain.FeeStanding{}, domain.NotFound()
 	}
 	f, err := s.store.FeeStanding(ctx, renewalID)
 	if err != nil {

@@ -72,7 +72,7 @@ func (s *Service) RegisterCouncil(ctx context.Context, a domain.Actor, slug stri
 // RegisterOverview is the register's front page.
 type RegisterOverview struct {
 	Council domain.Council
-	Stats   store.RegisterStats
+	Stats   domain.RegisterStats
 	Imports []store.RegisterImport // the latest, newest first
 }
 
@@ -169,7 +169,7 @@ func (s *Service) UploadRegister(ctx context.Context, a domain.Actor, up Registe
 	}
 	imp, err := s.store.CreateRegisterImport(ctx, store.RegisterImport{
 		CouncilID: c.ID, StaffID: a.StaffID, FileSHA256: sha256Hex(up.Content), Content: up.Content, RowCount: len(file.Rows),
-		Summary:   store.ImportSummary{Source: "web", FileName: cleanFileName(up.FileName), By: a.Label(), Preview: store.CountsOf(preview.Diff, file.NoEmail)},
+		Summary:   store.ImportSummary{Source: "web", FileName: cleanFileName(up.FileName), By: a.Label(), Preview: domain.CountsOf(preview.Diff, file.NoEmail)},
 		CreatedAt: s.now(),
 	})
 	if err != nil {

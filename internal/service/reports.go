@@ -164,7 +164,7 @@ func (s *Service) reportQuery(ctx context.Context, a domain.Actor, p ReportParam
 			}
 		}
 		if len(res.Councils) == 0 {
-			return report.Query{}, CoverageResult{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no council with that name.")
+			return report.Query{}, CoverageResult{}, domain.NotFound()
 		}
 	default:
 		res.Councils, res.Partnership = all, true
@@ -406,7 +406,7 @@ func (s *Service) APIActor(ctx context.Context, token, ip string) (domain.Actor,
 
 // StreamEvidence feeds the evidence records the actor may see to fn, one at a time: an
 // officer's own council's, or every council's for analysts and admins.
-func (s *Service) StreamEvidence(ctx context.Context, a domain.Actor, fn func(*store.EvidenceExportRow) error) error {
+func (s *Service) StreamEvidence(ctx context.Context, a domain.Actor, fn func(*domain.EvidenceExportRow) error) error {
 	var ids []int64
 	if a.Role == domain.RoleOfficer {
 		if err := a.CanRead(a.CouncilID, "council"); err != nil {

@@ -78,7 +78,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id, staffID int64, now time.
 		var row apiTokenRow
 		if err := tx.Where("id = ? AND staff_id = ?", id, staffID).Take(&row).Error; err != nil {
 			if isNotFound(err) {
-				return domain.NewError(domain.CodeNotFound, "not_found", "There is no API token with that reference.")
+				return domain.NotFound()
 			}
 			return err
 		}

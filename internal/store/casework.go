@@ -49,7 +49,7 @@ func renewalByID(tx *gorm.DB, id int64) (domain.Renewal, error) {
 	var row renewalRow
 	err := tx.Take(&row, id).Error
 	if isNotFound(err) {
-		return domain.Renewal{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no renewal with that reference.")
+		return domain.Renewal{}, domain.NotFound()
 	}
 	if err != nil {
 		return domain.Renewal{}, err
@@ -62,23 +62,6 @@ func (s *Store) RenewalByID(ctx context.Context, id int64) (domain.Renewal, erro
 	return renewalByID(s.db.WithContext(ctx), id)
 }
 
-// QueueFilter selects renewals for the officers' queue.
-type QueueFilter struct {
-	CouncilID int64  // 0: every council
-	Status    string // "" for every sent status
-	Query     string // name, licence number or reference
-	Newest    bool   // sort by licence expiry, latest first (default: soonest first)
-	Limit     int
-	Offset    int
-}
-
-// QueueItem is one row of the queue.
-type QueueItem struct {
-	Renewal domain.Renewal
-	Driver  domain.Driver
-	Council string
-}
-
 type queueRow struct {
 	RenewalID     int64
 	GivenNames    string
@@ -89,7 +72,7 @@ type queueRow struct {
 }
 
 // Queue lists sent renewals (never drafts) with the driver's register details.
-func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, int64, error) {
+func (s *Store) Queue(ctx context.Context, f domain.QueueFilter) ([]domain.QueueItem, int64, error) {
 	q := s.db.WithContext(ctx).Table("renewals AS r").
 		Joins("JOIN drivers AS d ON d.id = r.driver_id").
 		Joins("JOIN councils AS c ON c.id = r.council_id").
@@ -133,55 +116,40 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueItem, int64, e
 	for _, r := range renewals {
 		byID[r.ID] = r
 	}
-	out := make([]QueueItem, 0, len(rows))
+	out := make([]domain.QueueItem, 0, len(rows))
 	for _, r := range rows {
 		ren, err := byID[r.RenewalID].toDomain()
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, QueueItem{Renewal: ren, Council: r.CouncilName, Driver: domain.Driver{ID: ren.DriverID, CouncilID: ren.CouncilID,
+		out = append(out, domain.QueueItem{Renewal: ren, Council: r.CouncilName, Driver: domain.Driver{ID: ren.DriverID, CouncilID: ren.CouncilID,
 			GivenNames: r.GivenNames, FamilyName: r.FamilyName, LicenceNumber: r.LicenceNumber, LicenceExpiry: r.LicenceExpiry}})
 	}
 	return out, total, nil
 }
 
-// CaseData is everything the case page shows.
-type CaseData struct {
-	Renewal   domain.Renewal
-	Driver    domain.Driver
-	Council   domain.Council
-	Checks    []domain.StatutoryCheck
-	Events    []domain.CaseEvent
-	Evidence  []domain.Evidence
-	Versions  []domain.LeafletVersion
-	Awareness domain.Awareness
-	Renewals  []domain.Renewal  // every renewal of this driver, newest first
-	Documents []domain.Document // uploaded with this renewal, oldest first, replaced ones included
-	StaffName map[int64]string  // names of the staff who appear above
-}
-
 // Case loads a renewal with its driver, checks, history and awareness evidence.
-func (s *Store) Case(ctx context.Context, renewalID int64) (CaseData, error) {
+func (s *Store) Case(ctx context.Context, renewalID int64) (domain.CaseData, error) {
 	db := s.db.WithContext(ctx)
 	r, err := renewalByID(db, renewalID)
 	if err != nil {
-		return CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	cd, err := s.DriverRecord(ctx, r.DriverID)
 	if err != nil {
-		return CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	cd.Renewal = r
 	var checks []checkRow
 	if err := db.Where("renewal_id = ?", r.ID).Order("id").Find(&checks).Error; err != nil {
-		return CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	var events []eventRow
 	if err := db.Where("renewal_id = ?", r.ID).Order("id").Find(&events).Error; err != nil {
-		return CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	if cd.Documents, err = renewalDocuments(db, r.ID); err != nil {
-		return CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	var staffIDs []int64
 	for _, d := range cd.Documents {
@@ -200,7 +168,7 @@ func (s *Store) Case(ctx context.Context, renewalID int64) (CaseData, error) {
 		}
 	}
 	if err := s.addStaffNames(ctx, cd.StaffName, staffIDs); err != nil {
-		return CaseData{}, err
+		return domain.CaseData{}, err
 	}
 	return cd, nil
 }
@@ -220,9 +188,9 @@ func (s *Store) CaseEvents(ctx context.Context, renewalID int64, kinds ...string
 }
 
 // DriverRecord loads a driver's register entry, awareness evidence and renewals.
-func (s *Store) DriverRecord(ctx context.Context, driverID int64) (CaseData, error) {
+func (s *Store) DriverRecord(ctx context.Context, driverID int64) (domain.CaseData, error) {
 	db := s.db.WithContext(ctx)
-	var cd CaseData
+	var cd domain.CaseData
 	var err error
 	if cd.Driver, err = s.DriverByID(ctx, driverID); err != nil {
 		return cd, err
@@ -476,7 +444,7 @@ func (s *Store) EvidenceByID(ctx context.Context, id int64) (domain.Evidence, er
 	var row evidenceRow
 	err := s.db.WithContext(ctx).Take(&row, id).Error
 	if isNotFound(err) {
-		return domain.Evidence{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no such evidence record.")
+		return domain.Evidence{}, domain.NotFound()
 	}
 	return row.toDomain(), err
 }
@@ -531,7 +499,7 @@ func (s *Store) VoidEvidence(ctx context.Context, v domain.Evidence, audit domai
 		var target evidenceRow
 		if err := tx.Take(&target, v.VoidsID).Error; err != nil {
 			if isNotFound(err) {
-				return domain.NewError(domain.CodeNotFound, "not_found", "There is no such evidence record.")
+				return domain.NotFound()
 			}
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 	_ "time/tzdata" // report days are Europe/London dates, whatever the host has installed
@@ -16,9 +15,6 @@ import (
 
 // ReportZone is where report days are counted: a record's day is its UTC time's date in London.
 const ReportZone = domain.ReportZone
-
-// dayInf stands for "never": an interval that has not ended.
-const dayInf = math.MaxInt32
 
 // DayNumber is a date as a count of days since 1 January 1970.
 func DayNumber(d domain.Date) int32 { return int32(d.Time().Unix() / 86400) }

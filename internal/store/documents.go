@@ -155,7 +155,7 @@ func (s *Store) DocumentByID(ctx context.Context, id int64) (domain.Document, er
 	var row documentRow
 	err := s.db.WithContext(ctx).Take(&row, id).Error
 	if isNotFound(err) {
-		return domain.Document{}, domain.NewError(domain.CodeNotFound, "not_found", "There is no document with that reference.")
+		return domain.Document{}, domain.NotFound()
 	}
 	if err != nil {
 		return domain.Document{}, err
@@ -209,7 +209,7 @@ func (s *Store) ReviewDocument(ctx context.Context, id int64, status domain.Docu
 		var row documentRow
 		if err := tx.Take(&row, id).Error; err != nil {
 			if isNotFound(err) {
-				return domain.NewError(domain.CodeNotFound, "not_found", "There is no document with that reference.")
+				return domain.NotFound()
 			}
 			return err
 		}

@@ -48,7 +48,7 @@ func (s *Store) DriverByLicence(ctx context.Context, councilID int64, licenceNum
 	var r driverRow
 	err := s.db.WithContext(ctx).Where("council_id = ? AND licence_number = ?", councilID, licenceNumber).Take(&r).Error
 	if isNotFound(err) {
-		return domain.Driver{}, domain.NewError(domain.CodeNotFound, "driver_not_found", "No licence found.")
+		return domain.Driver{}, domain.NotFound()
 	}
 	return r.toDomain(), err
 }
@@ -58,7 +58,7 @@ func (s *Store) DriverByID(ctx context.Context, id int64) (domain.Driver, error)
 	var r driverRow
 	err := s.db.WithContext(ctx).Take(&r, id).Error
 	if isNotFound(err) {
-		return domain.Driver{}, domain.NewError(domain.CodeNotFound, "driver_not_found", "No licence found.")
+		return domain.Driver{}, domain.NotFound()
 	}
 	return r.toDomain(), err
 }

@@ -2,29 +2,12 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
-)
 
-// EvidenceExportRow is one evidence record as the detail export shows it. StreamEvidence
-// reuses one value for every row: copy what you keep.
-type EvidenceExportRow struct {
-	ID            int64
-	Kind          string
-	CouncilSlug   string
-	LicenceNumber string
-	LeafletVer    string
-	ContentSHA256 string
-	Channel       string
-	OccurredAt    string // UTC, RFC 3339 (e.g. 2026-11-26T10:00:00Z)
-	RecordedAt    string
-	ActorKind     string
-	ActorID       int64
-	VoidsID       sql.NullInt64
-	Reason        string
-}
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+)
 
 // evidenceExportQuery is the detail export's query, in evidence id order. It is also what
 // the benchmark gives `sqlite3 -csv`.
@@ -45,7 +28,7 @@ func EvidenceExportSQL(councils int) string {
 // StreamEvidence calls fn for every evidence record of the given councils (every council when
 // councilIDs is empty), in id order, reading one row at a time: memory does not grow with the
 // number of rows. It stops at the first error fn returns.
-func (s *Store) StreamEvidence(ctx context.Context, councilIDs []int64, fn func(*EvidenceExportRow) error) error {
+func (s *Store) StreamEvidence(ctx context.Context, councilIDs []int64, fn func(*domain.EvidenceExportRow) error) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -59,7 +42,7 @@ func (s *Store) StreamEvidence(ctx context.Context, councilIDs []int64, fn func(
 		return err
 	}
 	defer rows.Close()
-	var r EvidenceExportRow
+	var r domain.EvidenceExportRow
 	var occurred, recorded string
 	for rows.Next() {
 		if err := rows.Scan(&r.ID, &r.Kind, &r.CouncilSlug, &r.LicenceNumber, &r.LeafletVer, &r.ContentSHA256, &r.Channel,

@@ -35,8 +35,8 @@ func TestStreamEvidenceRowsInOrderAndByCouncil(t *testing.T) {
 	}
 	var n int
 	var last int64
-	var first store.EvidenceExportRow
-	err = st.StreamEvidence(ctx, nil, func(r *store.EvidenceExportRow) error {
+	var first domain.EvidenceExportRow
+	err = st.StreamEvidence(ctx, nil, func(r *domain.EvidenceExportRow) error {
 		if n == 0 {
 			first = *r
 		}
@@ -56,13 +56,13 @@ func TestStreamEvidenceRowsInOrderAndByCouncil(t *testing.T) {
 	}
 	watford, _ := st.CouncilBySlug(ctx, "watford")
 	n = 0
-	if err := st.StreamEvidence(ctx, []int64{watford.ID}, func(*store.EvidenceExportRow) error { n++; return nil }); err != nil || n != 0 {
+	if err := st.StreamEvidence(ctx, []int64{watford.ID}, func(*domain.EvidenceExportRow) error { n++; return nil }); err != nil || n != 0 {
 		t.Errorf("Watford's export: %d rows, %v", n, err)
 	}
 	// The callback's error stops the stream.
 	stop := context.Canceled
 	n = 0
-	if err := st.StreamEvidence(ctx, []int64{d.CouncilID}, func(*store.EvidenceExportRow) error { n++; return stop }); err != stop || n != 1 {
+	if err := st.StreamEvidence(ctx, []int64{d.CouncilID}, func(*domain.EvidenceExportRow) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("stop: %d rows, %v", n, err)
 	}
 }

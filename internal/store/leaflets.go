@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -81,13 +80,4 @@ func (s *Store) CurrentLeaflet(ctx context.Context, audience string) (domain.Lea
 		return domain.LeafletVersion{}, err
 	}
 	return r.toDomain()
-}
-
-// isUniqueViolation recognises a unique-constraint failure from SQLite or PostgreSQL.
-func isUniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "duplicate key value")
 }

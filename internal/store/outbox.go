@@ -2,10 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
 )
 
 // OutboxMessage is an email waiting to be sent.
@@ -86,14 +87,9 @@ func (s *Store) RecordSendFailure(ctx context.Context, id int64, now time.Time, 
 	return s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(update).Error
 }
 
-// OutboxState counts messages waiting, sent and given up, for operators and tests.
-type OutboxState struct {
-	Waiting, Sent, Failed int64
-}
-
 // OutboxCounts reports the outbox backlog.
-func (s *Store) OutboxCounts(ctx context.Context) (OutboxState, error) {
-	var st OutboxState
+func (s *Store) OutboxCounts(ctx context.Context) (domain.OutboxState, error) {
+	var st domain.OutboxState
 	err := s.db.WithContext(ctx).Raw(`SELECT
 		COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0),
@@ -101,17 +97,9 @@ func (s *Store) OutboxCounts(ctx context.Context) (OutboxState, error) {
 	return st, err
 }
 
-// Gauges are the business figures /metrics reports from the database.
-type Gauges struct {
-	RenewalsSubmitted int64 // renewals ever sent (any status after draft)
-	Evidence          int64 // evidence records of every kind
-	Outbox            OutboxState
-	Pool              sql.DBStats
-}
-
 // MetricGauges reads the figures for /metrics.
-func (s *Store) MetricGauges(ctx context.Context) (Gauges, error) {
-	var g Gauges
+func (s *Store) MetricGauges(ctx context.Context) (domain.Gauges, error) {
+	var g domain.Gauges
 	db := s.db.WithContext(ctx)
 	if err := db.Model(&renewalRow{}).Where("submitted_at IS NOT NULL").Count(&g.RenewalsSubmitted).Error; err != nil {
 		return g, err

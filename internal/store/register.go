@@ -31,29 +31,13 @@ type registerImportRow struct {
 
 func (registerImportRow) TableName() string { return "register_imports" }
 
-// ImportCounts are what an import would do, or did.
-type ImportCounts struct {
-	Rows      int `json:"rows"`
-	Added     int `json:"added"`
-	Updated   int `json:"updated"`
-	Unchanged int `json:"unchanged"`
-	Missing   int `json:"missing"`
-	NoEmail   int `json:"no_email"`
-}
-
-// CountsOf summarises a comparison of a file with the register.
-func CountsOf(diff domain.RegisterDiff, noEmail int) ImportCounts {
-	return ImportCounts{Rows: len(diff.Add) + len(diff.Update) + len(diff.Unchanged), Added: len(diff.Add), Updated: len(diff.Update),
-		Unchanged: len(diff.Unchanged), Missing: len(diff.Missing), NoEmail: noEmail}
-}
-
 // ImportSummary is kept with each import (as JSON in register_imports.summary).
 type ImportSummary struct {
-	Source   string        `json:"source"` // "web" or "cli"
-	FileName string        `json:"file_name"`
-	By       string        `json:"by"`
-	Preview  ImportCounts  `json:"preview"`           // at upload
-	Applied  *ImportCounts `json:"applied,omitempty"` // what applying did
+	Source   string               `json:"source"` // "web" or "cli"
+	FileName string               `json:"file_name"`
+	By       string               `json:"by"`
+	Preview  domain.ImportCounts  `json:"preview"`           // at upload
+	Applied  *domain.ImportCounts `json:"applied,omitempty"` // what applying did
 }
 
 // RegisterImport is an uploaded register file, held between preview and confirmation, and the
@@ -266,7 +250,7 @@ type RegisterApplied struct {
 	ImportID       int64
 	AlreadyApplied bool // this import had been applied before: nothing was done now
 	AppliedAt      time.Time
-	Counts         ImportCounts
+	Counts         domain.ImportCounts
 }
 
 // upsertBatch is how many drivers go in one INSERT statement (14 values each).
@@ -312,7 +296,7 @@ func (s *Store) ApplyRegister(ctx context.Context, req ApplyRegister) (RegisterA
 			return err
 		}
 		diff := domain.DiffRegister(existing, req.Rows)
-		counts := CountsOf(diff, req.NoEmail)
+		counts := domain.CountsOf(diff, req.NoEmail)
 		now := req.Now.UTC()
 		// A status is dated by the file's status_date, else it keeps its day when unchanged, else
 		// it takes effect today (London): the status history (migration 0011) is written from it.
@@ -399,13 +383,8 @@ func (s *Store) ApplyRegister(ctx context.Context, req ApplyRegister) (RegisterA
 	return out, err
 }
 
-// RegisterStats summarise a council's register.
-type RegisterStats struct {
-	Total, Active, Suspended, Revoked, NoEmail int
-}
-
 // RegisterStatsOf counts a council's drivers by status.
-func (s *Store) RegisterStatsOf(ctx context.Context, councilID int64) (RegisterStats, error) {
+func (s *Store) RegisterStatsOf(ctx context.Context, councilID int64) (domain.RegisterStats, error) {
 	var rows []struct {
 		Status  string
 		N       int
@@ -413,7 +392,7 @@ func (s *Store) RegisterStatsOf(ctx context.Context, councilID int64) (RegisterS
 	}
 	err := s.db.WithContext(ctx).Model(&driverRow{}).Select("status, COUNT(*) AS n, SUM(CASE WHEN email = '' THEN 1 ELSE 0 END) AS no_email").
 		Where("council_id = ?", councilID).Group("status").Scan(&rows).Error
-	var st RegisterStats
+	var st domain.RegisterStats
 	for _, r := range rows {
 		st.Total += r.N
 		st.NoEmail += r.NoEmail

@@ -68,7 +68,7 @@ func TestApplyRegisterAddsUpdatesAndNeverDeletes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(store.ImportCounts{Rows: 5, Added: 5}, res.Counts); diff != "" {
+	if diff := cmp.Diff(domain.ImportCounts{Rows: 5, Added: 5}, res.Counts); diff != "" {
 		t.Errorf("first import (-want +got):\n%s", diff)
 	}
 
@@ -78,7 +78,7 @@ func TestApplyRegisterAddsUpdatesAndNeverDeletes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(store.ImportCounts{Rows: 5, Unchanged: 5}, res.Counts); diff != "" {
+		if diff := cmp.Diff(domain.ImportCounts{Rows: 5, Unchanged: 5}, res.Counts); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 		after, _ := st.DriverByLicence(ctx, dac.ID, "DAC-1")
@@ -110,7 +110,7 @@ func TestApplyRegisterAddsUpdatesAndNeverDeletes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(store.ImportCounts{Rows: 5, Added: 1, Updated: 1, Unchanged: 3, Missing: 1}, res.Counts); diff != "" {
+		if diff := cmp.Diff(domain.ImportCounts{Rows: 5, Added: 1, Updated: 1, Unchanged: 3, Missing: 1}, res.Counts); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 		d1, _ := st.DriverByLicence(ctx, dac.ID, "DAC-1")
@@ -277,7 +277,7 @@ func TestSearchDriversAndStats(t *testing.T) {
 		})
 	}
 	stats, err := st.RegisterStatsOf(ctx, dac.ID)
-	if diff := cmp.Diff(store.RegisterStats{Total: 3, Active: 2, Revoked: 1, NoEmail: 1}, stats); diff != "" || err != nil {
+	if diff := cmp.Diff(domain.RegisterStats{Total: 3, Active: 2, Revoked: 1, NoEmail: 1}, stats); diff != "" || err != nil {
 		t.Errorf("stats (-want +got):\n%s %v", diff, err)
 	}
 }

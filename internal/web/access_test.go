@@ -45,10 +45,6 @@ func TestEveryRouteHasAPolicyAndEnforcesIt(t *testing.T) {
 		return strings.Replace(path, ":id", "999999", 1) // a record that does not exist for anyone
 	}
 
-	type who struct {
-		name    string
-		browser func() *testenv.Browser
-	}
 	kinds := map[string]struct {
 		role    domain.Role
 		council string
@@ -104,9 +100,12 @@ func TestEveryRouteHasAPolicyAndEnforcesIt(t *testing.T) {
 			b := get(u, fresh)
 			path := concrete(rt.Path)
 			var p testenv.Page
-			if rt.Method == http.MethodGet {
+			switch rt.Method {
+			case http.MethodGet:
 				p = b.Get(path)
-			} else {
+			case http.MethodHead: // issue 13: every GET route answers HEAD behind the same policy
+				p = head(t, b, path)
+			default:
 				p = b.Post(path, url.Values{})
 			}
 			checked++
@@ -125,6 +124,21 @@ func TestEveryRouteHasAPolicyAndEnforcesIt(t *testing.T) {
 	if got := renewalNow(t, env, r.ID); got.Status != domain.StatusSubmitted && got.Status != domain.StatusInReview {
 		t.Errorf("the access sweep decided the renewal: %s", got.Status)
 	}
+}
+
+// head sends a HEAD request as the browser (its cookies and headers).
+func head(t *testing.T, b *testenv.Browser, path string) testenv.Page {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodHead, b.Server+path, nil)
+	for k, v := range b.Header {
+		req.Header[k] = v
+	}
+	resp, err := b.Client.Do(req)
+	if err != nil {
+		t.Fatalf("HEAD %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	return testenv.Page{Status: resp.StatusCode, Header: resp.Header, Location: resp.Header.Get("Location")}
 }
 
 // outcome classifies a response: denied by sign-in, forbidden, not found, or allowed.

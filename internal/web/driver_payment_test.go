@@ -529,3 +529,22 @@ func TestProviderSlowOrOtherAccount(t *testing.T) {
 		}
 	})
 }
+
+// TestPaymentExpired: a payment left unfinished on the provider's page for 90 minutes expires;
+// coming back then says so, takes nothing and keeps the answers.
+func TestPaymentExpired(t *testing.T) {
+	t.Parallel()
+	env, b, amount := payReady(t)
+	rec := startPay(t, env, b, amount)
+	env.Clock.Advance(91 * time.Minute)
+	b = env.SignIn(t, testenv.DacorumSlug, testenv.DueDacorum) // the session ended while they were away
+	p := returnFrom(t, b, rec)
+	if p.Status != http.StatusSeeOther || p.Location != "/renew/check-answers" {
+		t.Fatalf("return after expiry: %d %s", p.Status, p.Location)
+	}
+	mustContain(t, b.Follow(p), "Payment not taken", "Your payment session timed out before it was finished. No money was taken.")
+	r := renewalOf(t, env, testenv.DueDacorum)
+	if f := fees(t, env, r.ID); r.Status != domain.StatusDraft || f.Settled() || len(f.Payments) != 1 || f.Payments[0].ProviderCode != "P0020" {
+		t.Fatalf("renewal %s, payments %+v", r.Status, f.Payments)
+	}
+}

@@ -64,6 +64,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 		if de.Code != domain.CodeInternal {
 			page.Title, page.Message = titleFor(page.Status), de.Message
+			if isLookupNotFound(de) {
+				// Another council's record and a missing one: one page, byte for byte.
+				page.Message = domain.NotFoundMessage
+			}
 			page.Next, page.NextText = "/renew", "Go back to your renewal"
 			if strings.HasPrefix(c.Path(), "/staff") {
 				page.Next, page.NextText = "/staff", "Go to the back office home page"
@@ -78,7 +82,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 			page.Title = "Your form could not be sent"
 			page.Message = "For your security, forms expire. Go back, refresh the page and try again."
 		case he.Code == http.StatusNotFound:
-			page.Message = "If you typed the web address, check it is correct."
+			page.Message = domain.NotFoundMessage // the same page as a record that is missing or not yours
 		case he.Code == http.StatusRequestEntityTooLarge:
 			page.Message = "What you sent is too large. Go back and shorten your answer."
 			if isRegisterUpload(c) {
@@ -95,6 +99,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 			page.Title, page.Message = "Sorry, there is a problem with the service", "Try again later."
 		}
 	}
+	if page.Status == http.StatusNotFound && page.Message == domain.NotFoundMessage {
+		// However the 404 arose (no such route, an id that is not a number, a record missing or
+		// another council's), the page is the same: only the part of the site decides the link.
+		page.Next, page.NextText = "/", "Go to the start page"
+		if strings.HasPrefix(c.Request().URL.Path, "/staff") {
+			page.Next, page.NextText = "/staff", "Go to the back office home page"
+		} else if strings.HasPrefix(c.Request().URL.Path, "/renew") {
+			page.Next, page.NextText = "/renew", "Go back to your renewal"
+		}
+	}
 	if page.Status >= 500 {
 		s.log.Error("request failed", slog.String("id", c.Response().Header().Get(echo.HeaderXRequestID)),
 			slog.String("route", c.Path()), slog.Any("error", err))
@@ -107,6 +121,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("error page failed", slog.Any("error", rerr))
 		_ = c.String(page.Status, page.Title)
 	}
+}
+
+// isLookupNotFound tells a record lookup that found nothing (or nothing the reader may see) from
+// a not-found with something true to say, such as a fee a council has not set.
+func isLookupNotFound(de *domain.Error) bool {
+	return de.Code == domain.CodeNotFound && (de.Reason == domain.ReasonNotFound || strings.HasSuffix(de.Reason, "_not_found"))
 }
 
 func isCSRFMessage(m any) bool {

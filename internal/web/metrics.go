@@ -11,12 +11,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/herts-msp/taxi-renewals/internal/store"
+	"github.com/herts-msp/taxi-renewals/internal/domain"
 )
 
 // Gauges is what /metrics reads from the database.
 type Gauges interface {
-	MetricGauges(ctx context.Context) (store.Gauges, error)
+	MetricGauges(ctx context.Context) (domain.Gauges, error)
 }
 
 // latencyBuckets are the upper bounds, in seconds, of the request-duration histogram.

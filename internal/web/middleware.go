@@ -1,8 +1,10 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -69,4 +71,36 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// formWithinLimit reads a form body before the CSRF middleware does, so a body over the size
+// limit answers 413 however it was sent. With a Content-Length over the limit the body limit
+// refuses it at once; a chunked body is only found too large as it is read, and the CSRF
+// middleware, which reads the form for its token, would swallow that error and answer 403.
+// Routes the CSRF check skips (document uploads stream their own form) are skipped here too.
+func formWithinLimit(skip func(echo.Context) bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			switch r.Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+				return next(c)
+			}
+			if skip(c) {
+				return next(c)
+			}
+			var err error
+			if strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+				err = r.ParseMultipartForm(32 << 20) // what Echo's FormValue does
+			} else {
+				err = r.ParseForm()
+			}
+			var he *echo.HTTPError
+			if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+				return echo.ErrStatusRequestEntityTooLarge
+			}
+			// Any other problem with the form is the CSRF check's and the handler's to report.
+			return next(c)
+		}
+	}
 }

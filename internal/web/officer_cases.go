@@ -13,7 +13,6 @@ import (
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/service"
-	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // caseRoutes: the renewal queue, the case page, checks, decisions and in-person evidence.
@@ -100,7 +99,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	if !valid {
 		v.Status = ""
 	}
-	f := store.QueueFilter{Status: v.Status, Query: v.Query, Newest: v.Sort == "expiry-desc", Limit: queuePageSize, Offset: (page - 1) * queuePageSize}
+	f := domain.QueueFilter{Status: v.Status, Query: v.Query, Newest: v.Sort == "expiry-desc", Limit: queuePageSize, Offset: (page - 1) * queuePageSize}
 	if v.ShowCouncil {
 		councils, err := s.svc.Councils(ctx)
 		if err != nil {
@@ -277,7 +276,7 @@ var kindText = map[domain.EvidenceKind]string{domain.KindIssue: "Issued", domain
 var channelText = map[domain.Channel]string{domain.ChannelOnline: "Online", domain.ChannelInPerson: "In person", domain.ChannelPost: "Post", domain.ChannelEmail: "Email"}
 
 // evidenceViews turns evidence records into table rows, newest first.
-func (s *Server) evidenceViews(cd store.CaseData) []evidenceView {
+func (s *Server) evidenceViews(cd domain.CaseData) []evidenceView {
 	versions := map[int64]string{}
 	for _, v := range cd.Versions {
 		versions[v.ID] = v.Version

@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
-	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // caseDocumentView is one row of the case page's documents table.
@@ -39,7 +38,7 @@ var contentTypeText = map[string]string{"image/jpeg": "JPEG image", "image/png":
 
 // caseDocuments lists the renewal's documents, current ones first in the order of
 // domain.DocumentKinds, then the replaced ones, newest first.
-func (s *Server) caseDocuments(cd store.CaseData) []caseDocumentView {
+func (s *Server) caseDocuments(cd domain.CaseData) []caseDocumentView {
 	r := cd.Renewal
 	required := map[domain.DocumentKind]bool{}
 	if r.Channel != "paper" {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/service"
-	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // registerRoutes: the register of licensed drivers (import with preview) and due for renewal.
@@ -107,7 +106,7 @@ func registerImportID(c echo.Context) (int64, error) {
 type registerHomeView struct {
 	councilChoice
 	CanImport bool
-	Stats     store.RegisterStats
+	Stats     domain.RegisterStats
 	Imports   []importRowView
 	MaxMB     int
 	// After a refused upload:
@@ -125,7 +124,7 @@ type importRowView struct {
 	Source   string
 	Rows     int
 	Applied  bool
-	Counts   store.ImportCounts
+	Counts   domain.ImportCounts
 }
 
 func (s *Server) registerHome(c echo.Context) error {
@@ -209,13 +208,13 @@ type registerPreviewView struct {
 
 	Applied       bool
 	AppliedAt     string
-	AppliedCounts store.ImportCounts
+	AppliedCounts domain.ImportCounts
 	Result        string // "applied" just now, or "again": it had been applied before
 	SameFileAt    string // this file was already loaded by another import
 	CanApply      bool
 	Nothing       bool // loading it would change nothing
 
-	Counts    store.ImportCounts
+	Counts    domain.ImportCounts
 	Adds      []previewRow
 	Updates   []previewRow
 	Unchanged []previewRow
@@ -277,7 +276,7 @@ func (s *Server) renderRegisterPreview(c echo.Context, status int, refused *doma
 	v := registerPreviewView{ID: imp.ID, Council: p.Council.Name, CouncilSlug: p.Council.Slug, FileName: imp.Summary.FileName,
 		SHA256: imp.FileSHA256, Uploaded: s.registerTime(imp.CreatedAt), By: imp.Summary.By, Source: imp.Summary.Source,
 		Applied: !imp.AppliedAt.IsZero(), AppliedAt: s.registerTime(imp.AppliedAt), Shown: service.RegisterPreviewRows,
-		Counts: store.CountsOf(p.Diff, p.File.NoEmail), SameFileAt: s.registerTime(p.SameFileAppliedAt)}
+		Counts: domain.CountsOf(p.Diff, p.File.NoEmail), SameFileAt: s.registerTime(p.SameFileAppliedAt)}
 	if imp.Summary.Applied != nil {
 		v.AppliedCounts = *imp.Summary.Applied
 	}

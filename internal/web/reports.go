@@ -16,7 +16,6 @@ import (
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/report"
 	"github.com/herts-msp/taxi-renewals/internal/service"
-	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // reportRoutes: coverage reports, charts, exports, public leaflet events and the analysts' API.
@@ -104,19 +103,22 @@ type reportView struct {
 	Grouping    string
 	Partnership bool
 	Suppressed  bool
-	Summary     []figuresRow
-	Breakdown   []string // column headings of the channel/version table
-	Bars        template.HTML
-	Lines       template.HTML
-	TimeLabels  []string
-	OverTime    []overTimeRow
-	Definitions []report.Definition
-	ToDate      bool // the period had not finished: figures run to today
-	CSVURL      template.URL
-	XLSXURL     template.URL
-	JSONURL     template.URL
-	GeneratedAt string
-	CouncilName string // the printable report's council
+	// When suppression is chosen: how many cells the exports hide, by rule, and the rules.
+	SuppressedPrimary, SuppressedSecondary int
+	SuppressionRules                       []string
+	Summary                                []figuresRow
+	Breakdown                              []string // column headings of the channel/version table
+	Bars                                   template.HTML
+	Lines                                  template.HTML
+	TimeLabels                             []string
+	OverTime                               []overTimeRow
+	Definitions                            []report.Definition
+	ToDate                                 bool // the period had not finished: figures run to today
+	CSVURL                                 template.URL
+	XLSXURL                                template.URL
+	JSONURL                                template.URL
+	GeneratedAt                            string
+	CouncilName                            string // the printable report's council
 }
 
 func pct(v *float64) string {
@@ -172,6 +174,11 @@ func (s *Server) reportViewOf(res service.CoverageResult, loc *time.Location) re
 	for _, ver := range versions {
 		v.Breakdown = append(v.Breakdown, "Version "+ver)
 	}
+	if res.Params.Suppress {
+		sup := report.Suppress(rep, res.Partnership)
+		v.SuppressedPrimary, v.SuppressedSecondary = sup.Count(report.SuppressPrimary), sup.Count(report.SuppressSecondary)
+		v.SuppressionRules = []string{report.SuppressionPrimaryText, report.SuppressionSecondaryText, report.SuppressionScopeText}
+	}
 	sum := report.Summarise(rep)
 	var bars []report.Bar
 	for _, c := range sum.Councils {
@@ -184,7 +191,7 @@ func (s *Server) reportViewOf(res service.CoverageResult, loc *time.Location) re
 	}
 	if res.Partnership {
 		v.Summary = append(v.Summary, rowOf("Partnership total", report.TotalSlug, sum.Total, versions, true))
-		bars = append(bars, report.Bar{Label: "Partnership total", Value: sum.Total.CoveragePct})
+		bars = append(bars, report.Bar{Label: "Partnership total", Value: sum.Total.CoveragePct, Total: true})
 	}
 	// The period's end: its last day, or today for a period not finished (never a day to come).
 	title := "Coverage by council on " + rep.To.AddDays(-1).Format("2 January 2006")
@@ -192,8 +199,9 @@ func (s *Server) reportViewOf(res service.CoverageResult, loc *time.Location) re
 		title = "Coverage by council to date, on " + rep.To.AddDays(-1).Format("2 January 2006")
 	}
 	v.Bars = report.BarChart("chart-by-council", title, bars)
-	// Over time: one line per council (and the total), one point per row.
+	// Over time: one small chart per council (and the total), one point per row.
 	var series []report.Series
+	var total *report.Series
 	for _, row := range rep.Rows {
 		v.TimeLabels = append(v.TimeLabels, row.Label)
 	}
@@ -216,11 +224,11 @@ func (s *Server) reportViewOf(res service.CoverageResult, loc *time.Location) re
 			sr.Values = append(sr.Values, row.Total.CoveragePct)
 			ot.Values = append(ot.Values, pct(row.Total.CoveragePct))
 		}
-		series = append(series, sr)
+		total = &sr
 		v.OverTime = append(v.OverTime, ot)
 	}
 	if len(rep.Rows) > 1 {
-		v.Lines = report.LineChart("chart-over-time", "Coverage over time, "+v.PeriodText, v.TimeLabels, series)
+		v.Lines = report.SmallMultiples("chart-over-time", "Coverage over time, "+v.PeriodText, v.TimeLabels, series, total)
 	}
 	return v
 }
@@ -325,7 +333,7 @@ func (s *Server) exportReport(format string) echo.HandlerFunc {
 			ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 			err = report.WriteXLSX(&buf, res.Report, res.ExportOptions())
 		default:
-			ctype = echo.MIMEApplicationJSONCharsetUTF8
+			ctype = mimeJSONUTF8
 			err = report.WriteJSON(&buf, res.Report, res.ExportOptions())
 		}
 		if err != nil {
@@ -364,7 +372,7 @@ func (l *lazyCSV) Write(p []byte) (int, error) {
 func (s *Server) streamEvidence(c echo.Context) error {
 	a := actor(c)
 	w := &lazyCSV{c: c}
-	_, err := report.WriteEvidenceCSV(w, func(fn func(*store.EvidenceExportRow) error) error {
+	_, err := report.WriteEvidenceCSV(w, func(fn func(*domain.EvidenceExportRow) error) error {
 		return s.svc.StreamEvidence(c.Request().Context(), a, fn)
 	})
 	if err != nil && w.started {

@@ -80,7 +80,7 @@ func TestCoveragePageOfficerSeesOwnCouncilAnalystSeesAll(t *testing.T) {
 			t.Errorf("analyst's page lacks %s", c.Name)
 		}
 	}
-	for _, want := range []string{"Partnership total", `id="chart-over-time-title"`, "November 2026", "stroke-dasharray", "(latest "} {
+	for _, want := range []string{"Partnership total", `id="chart-over-time-title"`, "November 2026", "stroke-dasharray", ">latest ", `-hatch)"`} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("analyst's page lacks %q", want)
 		}
@@ -100,11 +100,40 @@ func TestCoverageSVGHasTitleDescAndTable(t *testing.T) {
 			t.Errorf("bar chart lacks %q:\n%s", want, svg)
 		}
 	}
-	lines := string(report.LineChart("c2", "Over time", []string{"Jan", "Feb"}, []report.Series{{Name: "One", Values: []*float64{&v, &v}}, {Name: "Two", Values: []*float64{nil, &v}}}))
-	for _, want := range []string{`<title id="c2-title">`, `<desc id="c2-desc">`, "One (latest 50.0%)", "Two (latest 50.0%)", "stroke-dasharray"} {
-		if !strings.Contains(lines, want) {
-			t.Errorf("line chart lacks %q", want)
+	// The partnership total's bar is set apart: hatched with an outline and a bold label.
+	tot := string(report.BarChart("c3", "By council", []report.Bar{{Label: "A", Value: &v}, {Label: "Partnership total", Value: &v, Total: true}}))
+	for _, want := range []string{`<pattern id="c3-hatch"`, `fill="url(#c3-hatch)" stroke="#0b0c0c"`, `font-weight="bold">Partnership total</text>`} {
+		if !strings.Contains(tot, want) {
+			t.Errorf("bar chart's total lacks %q:\n%s", want, tot)
 		}
+	}
+	if strings.Contains(svg, "url(#c1-hatch)") {
+		t.Error("a council's bar is hatched")
+	}
+	// Coverage over time: one small panel per council and one for the total, every figure in
+	// the description, the total dashed in every council's panel.
+	var series []report.Series
+	for i := 0; i < 10; i++ {
+		x := float64(10 * i)
+		series = append(series, report.Series{Name: fmt.Sprintf("Council %d", i), Values: []*float64{&v, nil, &x}})
+	}
+	total := report.Series{Name: "Partnership total", Values: []*float64{&v, &v, &v}}
+	lines := string(report.SmallMultiples("c2", "Over time", []string{"Jan", "Feb", "Mar"}, series, &total))
+	for _, want := range []string{`<title id="c2-title">`, `<desc id="c2-desc">`, "Council 9: Jan 50.0%, Feb no figure, Mar 90.0%",
+		"Partnership total: Jan 50.0%, Feb 50.0%, Mar 50.0%", "latest 90.0%", `font-weight="bold">Partnership total</text>`} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("small multiples lack %q", want)
+		}
+	}
+	if n := strings.Count(lines, "<g>"); n != 11 {
+		t.Errorf("%d panels, want 11 (ten councils and the total)", n)
+	}
+	if n := strings.Count(lines, `stroke-dasharray="5 3"`); n != 1+10+1 { // the key, each council's panel, the total's own
+		t.Errorf("%d dashed total lines, want 12", n)
+	}
+	one := string(report.SmallMultiples("c4", "Over time", []string{"Jan", "Feb"}, series[:1], nil))
+	if strings.Count(one, "<g>") != 1 || strings.Contains(one, "Partnership total") {
+		t.Errorf("one council's chart: %s", one)
 	}
 }
 
@@ -256,8 +285,19 @@ func TestCoverageExportsParseBack(t *testing.T) {
 	if err := json.Unmarshal([]byte(p.Body), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.From != "2026-11-01" || doc.To != "2026-11-26" || doc.Suppression.Applied || len(doc.Definitions) != len(report.Definitions) {
+	if doc.From != "2026-11-01" || doc.To != "2026-11-26" || doc.Suppression.Applied || len(doc.Definitions) < len(report.Definitions) {
 		t.Errorf("JSON head: %+v", doc)
+	}
+	// The export carries the report's own definitions: the general ones, and that this period
+	// runs to date and when the report was generated.
+	names := map[string]bool{}
+	for _, d := range doc.Definitions {
+		names[d.Name] = true
+	}
+	for _, want := range []string{"licensed_drivers", "drivers_ever_aware", "to_date", "generated_at"} {
+		if !names[want] {
+			t.Errorf("JSON definitions lack %q", want)
+		}
 	}
 	if len(doc.Rows) != 1 || len(doc.Rows[0].Councils) != 10 || doc.Rows[0].Total == nil || doc.Rows[0].Total.Figures["leaflets_acknowledged"] != 2.0 {
 		t.Errorf("JSON rows: %+v", doc.Rows)
@@ -282,29 +322,52 @@ func TestExportSuppressesSmallCounts(t *testing.T) {
 	p = analyst.Get("/staff/reports/export.json?period=2026-11&suppress=1")
 	var doc struct {
 		Suppression struct {
-			Applied bool   `json:"applied"`
-			Rule    string `json:"rule"`
+			Applied   bool   `json:"applied"`
+			Primary   string `json:"primary"`
+			Secondary string `json:"secondary"`
 		} `json:"suppression"`
 		Rows []struct {
 			Councils []struct {
-				Council    string         `json:"council"`
-				Suppressed bool           `json:"suppressed"`
-				Figures    map[string]any `json:"figures"`
+				Council         string            `json:"council"`
+				Suppressed      bool              `json:"suppressed"`
+				Figures         map[string]any    `json:"figures"`
+				SuppressedCells map[string]string `json:"suppressed_cells"`
 			} `json:"councils"`
+			Total struct {
+				Figures map[string]any `json:"figures"`
+			} `json:"partnership_total"`
 		} `json:"rows"`
 	}
 	if err := json.Unmarshal([]byte(p.Body), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if !doc.Suppression.Applied || doc.Suppression.Rule != report.SuppressionRule {
+	if !doc.Suppression.Applied || doc.Suppression.Primary != report.SuppressionPrimaryText || doc.Suppression.Secondary != report.SuppressionSecondaryText {
 		t.Errorf("suppression note: %+v", doc.Suppression)
 	}
 	for _, c := range doc.Rows[0].Councils {
 		if c.Council == "dacorum" {
-			if !c.Suppressed || c.Figures["leaflets_acknowledged"] != nil {
+			if !c.Suppressed || c.Figures["leaflets_acknowledged"] != nil || c.SuppressedCells["leaflets_acknowledged"] != "primary" {
 				t.Errorf("Dacorum not suppressed: %+v", c)
 			}
 		}
+	}
+	// The partnership total minus the published councils never gives a hidden council's figure
+	// away: where a council's figure is hidden, so is another's, or the total.
+	for _, name := range []string{"licensed_drivers", "drivers_aware", "outstanding", "leaflets_issued", "leaflets_acknowledged",
+		"renewals_submitted", "renewals_decided", "renewals_approved", "renewals_refused"} {
+		hidden := 0
+		for _, c := range doc.Rows[0].Councils {
+			if c.Figures[name] == nil {
+				hidden++
+			}
+		}
+		if hidden == 1 && doc.Rows[0].Total.Figures[name] != nil {
+			t.Errorf("%s: one council hidden and the total published: subtraction gives it away", name)
+		}
+	}
+	page := analyst.Get("/staff/reports?period=2026-11&suppress=1")
+	if !strings.Contains(page.Body, "For public release") || !strings.Contains(page.Body, "by the secondary rule") {
+		t.Errorf("the page does not say what the downloads hide")
 	}
 	x := analyst.Get("/staff/reports/export.xlsx?period=2026-11&suppress=1")
 	f, err := excelize.OpenReader(strings.NewReader(x.Body))
@@ -313,8 +376,14 @@ func TestExportSuppressesSmallCounts(t *testing.T) {
 	}
 	defer f.Close()
 	defs, _ := f.GetRows("Definitions")
-	if last := defs[len(defs)-2]; last[0] != "suppression" || last[1] != report.SuppressionRule {
-		t.Errorf("XLSX suppression note: %v", last)
+	notes := map[string]string{}
+	for _, d := range defs {
+		if len(d) > 1 {
+			notes[d[0]] = d[1]
+		}
+	}
+	if notes["suppression_primary"] != report.SuppressionPrimaryText || notes["suppression_secondary"] != report.SuppressionSecondaryText {
+		t.Errorf("XLSX suppression notes: %v", defs)
 	}
 }
 

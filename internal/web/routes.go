@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
@@ -52,6 +54,12 @@ func (s *Server) route(method, path string, a access, h echo.HandlerFunc) {
 	}
 	s.echo.Add(method, path, h, mw...)
 	s.policies[method+" "+path] = a
+	if method == http.MethodGet {
+		// HEAD is a GET without the body (net/http drops what the handler writes): the same
+		// handler behind the same policy, so a monitor's HEAD never gets 405.
+		s.echo.Add(http.MethodHead, path, h, mw...)
+		s.policies[http.MethodHead+" "+path] = a
+	}
 }
 
 // Policies returns the declared policy of every route, keyed "METHOD /path".

@@ -62,8 +62,8 @@ func TestCookiesAndHeaders(t *testing.T) {
 			t.Parallel()
 			env := testenv.New(t, testenv.Options{BaseURL: tc.base})
 			b := env.NewBrowser(t)
-			p := b.Get("/renew/sign-in")
-			p = b.Post("/renew/sign-in", testenv.SignInForm("dacorum", testenv.DueDacorum))
+			b.Get("/renew/sign-in")
+			p := b.Post("/renew/sign-in", testenv.SignInForm("dacorum", testenv.DueDacorum))
 			wantStatus(t, p, http.StatusSeeOther)
 			var session, csrf *http.Cookie
 			for _, raw := range p.Header.Values("Set-Cookie") {

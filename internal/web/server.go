@@ -74,12 +74,14 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 		Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "evidence.csv") }}))
 	e.Use(s.securityHeaders)
 	e.Use(fetchMetadataGuard)
+	// The API takes no cookies and only answers GET, so it needs no CSRF cookie either.
+	// A document upload checks the token itself as the form streams in (driver_documents.go).
+	csrfSkipper := func(c echo.Context) bool {
+		return isInfraPath(c.Path()) || strings.HasPrefix(c.Path(), "/api/") || isDocumentUpload(c)
+	}
+	e.Use(formWithinLimit(csrfSkipper)) // a body over the limit is 413 before the CSRF check reads it
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		// The API takes no cookies and only answers GET, so it needs no CSRF cookie either.
-		// A document upload checks the token itself as the form streams in (driver_documents.go).
-		Skipper: func(c echo.Context) bool {
-			return isInfraPath(c.Path()) || strings.HasPrefix(c.Path(), "/api/") || isDocumentUpload(c)
-		},
+		Skipper:        csrfSkipper,
 		TokenLookup:    "form:_csrf",
 		CookieName:     "_csrf",
 		CookiePath:     "/",
@@ -92,8 +94,7 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	e.StaticFS("/static", static)
-	s.policies["GET /static*"] = accessPublic // registered by StaticFS
+	s.route(http.MethodGet, "/static*", accessPublic, echo.StaticDirectoryHandler(static, !e.EnablePathUnescapingStaticFiles))
 	s.route(http.MethodGet, "/healthz", accessPublic, s.healthz)
 	s.route(http.MethodGet, "/readyz", accessPublic, s.readyz)
 	s.driverRoutes()

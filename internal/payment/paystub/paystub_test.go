@@ -247,7 +247,7 @@ func TestCardPage(t *testing.T) {
 	}
 
 	// press Decline card
-	status, h, _ = do(t, "POST", m.Links.NextURL.Href+"?", "", "")
+	status, _, _ = do(t, "POST", m.Links.NextURL.Href+"?", "", "")
 	if status != 400 {
 		t.Errorf("no action: %d", status)
 	}
