@@ -6,7 +6,6 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/url"
 	"strconv"
@@ -202,27 +201,15 @@ func (s *Service) sealCouncilSecret(councilID int64, secret string) (string, err
 	if err != nil {
 		return "", err
 	}
-	return "v1." + base64.RawURLEncoding.EncodeToString(aead.Seal(nil, nil, []byte(secret), councilAAD(councilID))), nil
+	return sealWith(aead, councilAAD(councilID), secret), nil
 }
 
 var errSealedCouncilSecret = errors.New("council: the stored payment key does not open with this server key (was --secret-key changed?)")
 
 func (s *Service) openCouncilSecret(councilID int64, sealed string) (string, error) {
-	raw, ok := strings.CutPrefix(sealed, "v1.")
-	if !ok {
-		return "", errSealedCouncilSecret
-	}
-	ct, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil {
-		return "", errSealedCouncilSecret
-	}
 	aead, err := s.councilAEAD()
 	if err != nil {
 		return "", err
 	}
-	pt, err := aead.Open(nil, nil, ct, councilAAD(councilID))
-	if err != nil {
-		return "", errSealedCouncilSecret
-	}
-	return string(pt), nil
+	return openWith(aead, councilAAD(councilID), sealed, errSealedCouncilSecret)
 }

@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -653,30 +652,17 @@ func (s *Service) sealTOTPSecret(staffID int64, secret string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ct := aead.Seal(nil, nil, []byte(secret), []byte("staff:"+strconv.FormatInt(staffID, 10)))
-	return "v1." + base64.RawURLEncoding.EncodeToString(ct), nil
+	return sealWith(aead, []byte("staff:"+strconv.FormatInt(staffID, 10)), secret), nil
 }
 
 var errSealedSecret = errors.New("totp: the stored secret does not open with this server key (was --secret-key changed?)")
 
 func (s *Service) openTOTPSecret(staffID int64, sealed string) (string, error) {
-	raw, ok := strings.CutPrefix(sealed, "v1.")
-	if !ok {
-		return "", errSealedSecret
-	}
-	ct, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil {
-		return "", errSealedSecret
-	}
 	aead, err := s.totpAEAD()
 	if err != nil {
 		return "", err
 	}
-	pt, err := aead.Open(nil, nil, ct, []byte("staff:"+strconv.FormatInt(staffID, 10)))
-	if err != nil {
-		return "", errSealedSecret
-	}
-	return string(pt), nil
+	return openWith(aead, []byte("staff:"+strconv.FormatInt(staffID, 10)), sealed, errSealedSecret)
 }
 
 // ---- Recovery codes ----
