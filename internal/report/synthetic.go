@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/herts-msp/taxi-renewals/db"
@@ -57,31 +56,6 @@ func DefaultVersions(start, now time.Time) []SyntheticVersion {
 	}
 }
 
-// batch collects rows of one table and inserts them many to a statement.
-type batch struct {
-	table, cols string
-	width       int
-	args        []any
-}
-
-const batchRows = 200
-
-func (t *batch) add(vals ...any) { t.args = append(t.args, vals...) }
-
-func (t *batch) flush(ctx context.Context, b *store.Bulk) error {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", t.width), ", ") + ")"
-	for len(t.args) > 0 {
-		n := min(len(t.args)/t.width, batchRows)
-		q := "INSERT INTO " + t.table + " (" + t.cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-		if _, err := b.Exec(ctx, q, t.args[:n*t.width]...); err != nil {
-			return fmt.Errorf("insert into %s: %w", t.table, err)
-		}
-		t.args = t.args[n*t.width:]
-	}
-	t.args = t.args[:0]
-	return nil
-}
-
 // synth is the state of one generation.
 type synth struct {
 	opt      SyntheticOptions
@@ -96,7 +70,10 @@ type synth struct {
 	nextRen  int64
 	stats    SyntheticStats
 
-	drivers, periods, evidence, renewals batch
+	drivers  []store.BulkDriver
+	periods  []store.BulkLicencePeriod
+	evidence []store.BulkEvidence
+	renewals []store.BulkRenewal
 }
 
 // syntheticName picks a made-up given name and family name.
@@ -109,9 +86,9 @@ func (s *synth) syntheticName() (string, string) {
 // GenerateSynthetic builds a synthetic history in st: councils, driver leaflet versions, drivers
 // with licence histories (renewed, lapsed and renewed late, lapsed for good), issue and
 // acknowledgement evidence online, in person, by post and by email (about three records per
-// driver), voided records and their corrections, and renewals submitted and decided. It writes
-// with raw multi-row INSERTs in transactions of opt.ChunkDrivers drivers. The same options and
-// seed give the same history (on an empty database).
+// driver), voided records and their corrections, and renewals submitted and decided. The same
+// options and // seed give the same history (on an empty database). It writes through the store's typed bulk
+// writers, in transactions of opt.ChunkDrivers drivers.
 func GenerateSynthetic(ctx context.Context, st *store.Store, opt SyntheticOptions) (SyntheticStats, error) {
 	began := time.Now()
 	if opt.Drivers < 0 {
@@ -139,36 +116,22 @@ func GenerateSynthetic(ctx context.Context, st *store.Store, opt SyntheticOption
 	if s.opt.Versions == nil {
 		s.opt.Versions = DefaultVersions(s.start, opt.Now)
 	}
-	s.drivers = batch{table: "drivers", width: 15, cols: "id, council_id, licence_number, given_names, family_name, date_of_birth, email, phone, postcode, licence_start, licence_expiry, status, status_from, created_at, updated_at"}
-	s.periods = batch{table: "licence_periods", width: 5, cols: "driver_id, council_id, licence_start, licence_expiry, recorded_at"}
-	s.evidence = batch{table: "evidence", width: 13, cols: "id, kind, driver_id, council_id, leaflet_id, content_sha256, channel, occurred_at, recorded_at, actor_kind, actor_id, voids_id, reason"}
-	s.renewals = batch{table: "renewals", width: 13, cols: "id, reference, driver_id, council_id, status, answers_json, ack_evidence_id, created_at, updated_at, submitted_at, channel, decided_at, decision_reason"}
-
 	if err := s.setup(ctx, st); err != nil {
 		return s.stats, err
 	}
-	var firstDriver int64
-	err = st.ReadQuery(ctx, "SELECT COALESCE(MAX(id), 0) + 1 FROM drivers", nil, func(scan func(...any) error) error { return scan(&firstDriver) })
+	next, err := st.NextBulkIDs(ctx)
 	if err != nil {
 		return s.stats, err
 	}
-	err = st.ReadQuery(ctx, "SELECT (SELECT COALESCE(MAX(id), 0) + 1 FROM evidence), (SELECT COALESCE(MAX(id), 0) + 1 FROM renewals)", nil,
-		func(scan func(...any) error) error { return scan(&s.nextEv, &s.nextRen) })
-	if err != nil {
-		return s.stats, err
-	}
+	firstDriver := next.Driver
+	s.nextEv, s.nextRen = next.Evidence, next.Renewal
 	for done := 0; done < opt.Drivers; {
 		n := min(opt.ChunkDrivers, opt.Drivers-done)
 		err := st.BulkLoad(ctx, func(b *store.Bulk) error {
 			for i := range n {
 				s.driver(firstDriver + int64(done+i))
 			}
-			for _, t := range []*batch{&s.drivers, &s.periods, &s.evidence, &s.renewals} {
-				if err := t.flush(ctx, b); err != nil {
-					return err
-				}
-			}
-			return nil
+			return s.flush(ctx, b)
 		})
 		if err != nil {
 			return s.stats, err
@@ -184,13 +147,28 @@ func GenerateSynthetic(ctx context.Context, st *store.Store, opt SyntheticOption
 	return s.stats, nil
 }
 
+// flush writes the rows made so far and starts afresh.
+func (s *synth) flush(ctx context.Context, b *store.Bulk) error {
+	err := b.InsertDrivers(ctx, s.drivers)
+	if err == nil {
+		err = b.InsertLicencePeriods(ctx, s.periods)
+	}
+	if err == nil {
+		err = b.InsertEvidence(ctx, s.evidence)
+	}
+	if err == nil {
+		err = b.InsertRenewals(ctx, s.renewals)
+	}
+	s.drivers, s.periods, s.evidence, s.renewals = s.drivers[:0], s.periods[:0], s.evidence[:0], s.renewals[:0]
+	return err
+}
+
 // setup adds the synthetic councils and publishes the leaflet versions.
 func (s *synth) setup(ctx context.Context, st *store.Store) error {
 	if s.opt.Councils > 10 {
 		err := st.BulkLoad(ctx, func(b *store.Bulk) error {
 			for i := 11; i <= s.opt.Councils; i++ {
-				if _, err := b.Exec(ctx, "INSERT INTO councils (slug, name) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING",
-					fmt.Sprintf("synthetic-%d", i), fmt.Sprintf("Synthetic Authority %d", i)); err != nil {
+				if err := b.EnsureCouncil(ctx, fmt.Sprintf("synthetic-%d", i), fmt.Sprintf("Synthetic Authority %d", i)); err != nil {
 					return err
 				}
 			}
@@ -200,19 +178,15 @@ func (s *synth) setup(ctx context.Context, st *store.Store) error {
 			return err
 		}
 	}
-	err := st.ReadQuery(ctx, "SELECT id FROM councils ORDER BY id LIMIT ?", []any{s.opt.Councils}, func(scan func(...any) error) error {
-		var id int64
-		if err := scan(&id); err != nil {
-			return err
-		}
+	ids, err := st.FirstCouncilIDs(ctx, s.opt.Councils)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
 		s.councils = append(s.councils, id)
 		w := 1 + len(s.councils)%3 // some councils licence two or three times as many drivers
 		s.weights = append(s.weights, w)
 		s.wsum += w
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	if len(s.councils) == 0 {
 		return fmt.Errorf("synthetic: no councils")
@@ -283,12 +257,11 @@ func (s *synth) addEvidence(kind domain.EvidenceKind, driver, council int64, v *
 	if ch != domain.ChannelOnline || kind == domain.KindVoid {
 		actorKind, actor = domain.ActorStaff, 0
 	}
-	var voidsID any
 	if voids != 0 {
-		voidsID = voids
 		s.stats.Voids++
 	}
-	s.evidence.add(id, string(kind), driver, council, v.ID, v.ContentSHA256, string(ch), at, at, actorKind, actor, voidsID, reason)
+	s.evidence = append(s.evidence, store.BulkEvidence{ID: id, Kind: kind, DriverID: driver, CouncilID: council, LeafletID: v.ID,
+		ContentSHA256: v.ContentSHA256, Channel: ch, OccurredAt: at, RecordedAt: at, ActorKind: actorKind, ActorID: actor, Voids: voids, Reason: reason})
 	s.stats.Evidence++
 	return id
 }
@@ -377,7 +350,7 @@ func (s *synth) driver(id int64) {
 		at := s.clock(applied, true)
 		if at.Before(s.start) || s.versionAt(at) == nil {
 			// Before the records began: the licence was renewed, nothing else is known.
-			s.periods.add(id, council, start.String(), expiry.String(), recorded)
+			s.periods = append(s.periods, store.BulkLicencePeriod{DriverID: id, CouncilID: council, Start: start, Expiry: expiry, RecordedAt: recorded})
 			s.stats.LicencePeriods++
 			recorded = at
 			start, expiry = nextStart, nextStart.AddYears(term()).AddDays(-1)
@@ -398,15 +371,18 @@ func (s *synth) driver(id int64) {
 		channel := []string{"online", "paper"}[s.pick(85, 15)]
 		if decided.After(s.opt.Now) || submitted.After(s.opt.Now) {
 			status := []domain.RenewalStatus{domain.StatusSubmitted, domain.StatusInReview, domain.StatusMoreInfo}[s.pick(50, 40, 10)]
-			s.renewals.add(ren, ref, id, council, string(status), "{}", ackID, at, submitted, submitted, channel, nil, "")
+			s.renewals = append(s.renewals, store.BulkRenewal{ID: ren, Reference: ref, DriverID: id, CouncilID: council, Status: status, AnswersJSON: "{}",
+				AckEvidenceID: ackID, CreatedAt: at, UpdatedAt: submitted, Submitted: submitted, Channel: channel})
 			break
 		}
 		if s.rng.IntN(100) < 3 {
-			s.renewals.add(ren, ref, id, council, string(domain.StatusRefused), "{}", ackID, at, decided, submitted, channel, decided, "Unsatisfactory DBS check")
+			s.renewals = append(s.renewals, store.BulkRenewal{ID: ren, Reference: ref, DriverID: id, CouncilID: council, Status: domain.StatusRefused, AnswersJSON: "{}",
+				AckEvidenceID: ackID, CreatedAt: at, UpdatedAt: decided, Submitted: submitted, Channel: channel, Decided: decided, DecisionReason: "Unsatisfactory DBS check"})
 			break
 		}
-		s.renewals.add(ren, ref, id, council, string(domain.StatusApproved), "{}", ackID, at, decided, submitted, channel, decided, "")
-		s.periods.add(id, council, start.String(), expiry.String(), recorded)
+		s.renewals = append(s.renewals, store.BulkRenewal{ID: ren, Reference: ref, DriverID: id, CouncilID: council, Status: domain.StatusApproved, AnswersJSON: "{}",
+			AckEvidenceID: ackID, CreatedAt: at, UpdatedAt: decided, Submitted: submitted, Channel: channel, Decided: decided})
+		s.periods = append(s.periods, store.BulkLicencePeriod{DriverID: id, CouncilID: council, Start: start, Expiry: expiry, RecordedAt: recorded})
 		s.stats.LicencePeriods++
 		recorded = decided
 		start, expiry = nextStart, nextStart.AddYears(term()).AddDays(-1)
@@ -435,20 +411,21 @@ func (s *synth) driver(id int64) {
 	}
 	status := []string{domain.DriverActive, domain.DriverSuspended, domain.DriverRevoked}[s.pick(96, 3, 1)]
 	// A suspension or revocation is dated: some day of the current licence up to today.
-	var statusFrom any
+	var statusFrom domain.Date
 	if status != domain.DriverActive {
 		from := start
 		if n := int(DaysBetween(start, today)); n > 0 {
 			from = start.AddDays(s.rng.IntN(n + 1))
 		}
-		statusFrom = from.String()
+		statusFrom = from
 	}
 	g, f := s.syntheticName()
 	dob := domain.Date{Year: 1950 + s.rng.IntN(50), Month: time.Month(1 + s.rng.IntN(12)), Day: 1 + s.rng.IntN(28)}
 	// The driver row holds the current licence and status; the triggers record them in the
 	// licence and status histories.
-	s.drivers.add(id, council, fmt.Sprintf("SYN%07d", id), g, f, dob.String(), fmt.Sprintf("driver%d@example.org", id), "", "",
-		start.String(), expiry.String(), status, statusFrom, firstRecorded, recorded)
+	s.drivers = append(s.drivers, store.BulkDriver{ID: id, CouncilID: council, LicenceNumber: fmt.Sprintf("SYN%07d", id), GivenNames: g,
+		FamilyName: f, DateOfBirth: dob, Email: fmt.Sprintf("driver%d@example.org", id), LicenceStart: start, LicenceExpiry: expiry,
+		Status: status, StatusFrom: statusFrom, CreatedAt: firstRecorded, UpdatedAt: recorded})
 	s.stats.LicencePeriods++
 }
 
