@@ -80,7 +80,7 @@ func versionLess(a, b string) bool {
 // names of Figures, with the by-channel and by-version maps flattened.
 func Columns(r Report) []string {
 	cols := []string{"period_from", "period_to", "period_label", "council", "council_name",
-		"licensed_drivers", "drivers_aware", "coverage_pct", "outstanding", "leaflets_issued", "leaflets_acknowledged"}
+		"licensed_drivers", "drivers_aware", "coverage_pct", "outstanding", "drivers_ever_aware", "leaflets_issued", "leaflets_acknowledged"}
 	for _, ch := range Channels {
 		cols = append(cols, "leaflets_issued_"+ch)
 	}
@@ -483,7 +483,8 @@ func jsonFigures(l tableLine, sup *Suppression) (map[string]any, map[string]Supp
 	}
 	out := map[string]any{
 		"licensed_drivers": n("licensed_drivers", f.LicensedDrivers), "drivers_aware": n("drivers_aware", f.DriversAware), "coverage_pct": pct,
-		"outstanding": n("outstanding", f.Outstanding), "leaflets_issued": n("leaflets_issued", f.LeafletsIssued),
+		"outstanding": n("outstanding", f.Outstanding), "drivers_ever_aware": n("drivers_ever_aware", f.DriversEverAware),
+		"leaflets_issued":                  n("leaflets_issued", f.LeafletsIssued),
 		"leaflets_acknowledged":            n("leaflets_acknowledged", f.LeafletsAcknowledged),
 		"leaflets_issued_by_channel":       byKey("leaflets_issued_", Channels, f.IssuedByChannel),
 		"leaflets_acknowledged_by_channel": byKey("leaflets_acknowledged_", Channels, f.AcknowledgedByChannel),

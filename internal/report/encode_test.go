@@ -37,7 +37,7 @@ func fixedReport() report.Report {
 	dac := func(lic, aware, out, iss, ack int) report.CouncilFigures {
 		return report.CouncilFigures{CouncilID: 2, Slug: "dacorum", Name: "Dacorum Borough Council", Figures: report.Figures{
 			LicensedDrivers: lic, DriversAware: aware, CoveragePct: report.Percent(aware, lic), Outstanding: out,
-			LeafletsIssued: iss, LeafletsAcknowledged: ack,
+			DriversEverAware: aware + 12, LeafletsIssued: iss, LeafletsAcknowledged: ack,
 			IssuedByChannel:       map[string]int{"online": iss - 3, "in_person": 3},
 			AcknowledgedByChannel: map[string]int{"online": ack - 2, "post": 2},
 			IssuedByVersion:       map[string]int{"1.0": iss - 1, "2.0": 1},
@@ -49,7 +49,7 @@ func fixedReport() report.Report {
 		aware := max(lic-1, 0)
 		return report.CouncilFigures{CouncilID: 99, Slug: "evil", Name: `=HYPERLINK("http://evil.example/","click")`, Figures: report.Figures{
 			LicensedDrivers: lic, DriversAware: aware, CoveragePct: report.Percent(aware, lic), Outstanding: lic - aware,
-			IssuedByChannel: map[string]int{}, AcknowledgedByChannel: map[string]int{}, IssuedByVersion: map[string]int{}, AcknowledgedByVersion: map[string]int{},
+			DriversEverAware: aware, IssuedByChannel: map[string]int{}, AcknowledgedByChannel: map[string]int{}, IssuedByVersion: map[string]int{}, AcknowledgedByVersion: map[string]int{},
 		}}
 	}
 	total := func(a, b report.CouncilFigures) report.Figures {
@@ -57,6 +57,7 @@ func fixedReport() report.Report {
 		f.LicensedDrivers += b.LicensedDrivers
 		f.DriversAware += b.DriversAware
 		f.Outstanding += b.Outstanding
+		f.DriversEverAware += b.DriversEverAware
 		f.CoveragePct = report.Percent(f.DriversAware, f.LicensedDrivers)
 		return f
 	}

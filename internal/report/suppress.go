@@ -20,8 +20,10 @@ import (
 // The sums an export publishes, in each period row: the councils add up to the partnership total
 // (every column, when the total is shown); leaflets by channel add up to leaflets issued (and
 // acknowledged), and so do leaflets by version; renewals approved plus refused make renewals
-// decided; and licensed drivers are aware, outstanding, or neither (a count no column shows, but
-// one that licensed − aware − outstanding reveals, so it is protected like a cell). No export
+// decided; licensed drivers are aware, outstanding, or neither (a count no column shows, but
+// one that licensed − aware − outstanding reveals, so it is protected like a cell); drivers ever
+// aware are aware or not now (ever aware − aware); licensed drivers are ever aware or never
+// (licensed − ever aware). No export
 // publishes a sum across periods (each row is one period; stock figures do not add up), so rows
 // are independent.
 //
@@ -55,7 +57,8 @@ const (
 		"from the published cells of a sum — the councils adding up to the partnership total; leaflets by channel, or by version, adding up " +
 		"to leaflets issued or acknowledged; renewals approved plus refused making renewals decided; licensed drivers being aware, " +
 		"outstanding or neither (the drivers neither aware nor outstanding, licensed_drivers − drivers_aware − outstanding, are protected " +
-		"when 1 to 4) — the smallest non-zero published cell of that sum is hidden too (\"suppressed\" in CSV and XLSX, null in JSON), " +
+		"when 1 to 4); drivers ever aware being aware now or not (drivers_ever_aware − drivers_aware, protected when 1 to 4); licensed " +
+		"drivers being ever aware or never (licensed_drivers − drivers_ever_aware, protected when 1 to 4) — the smallest non-zero published cell of that sum is hidden too (\"suppressed\" in CSV and XLSX, null in JSON), " +
 		"repeated until every hidden count has at least two possible values, checked over all the sums together and knowing that a " +
 		"primary cell is 1 to 4 and a secondary cell is 1 or more. Where hidden cells alone would pin a count from 1 to 4 (for example a " +
 		"leaflets count and its four channels all from 1 to 4 make it 4), that count is marked secondary instead of primary: a secondary " +
@@ -70,8 +73,24 @@ func SuppressionText() string {
 	return SuppressionPrimaryText + " " + SuppressionSecondaryText + " " + SuppressionScopeText
 }
 
-// restColumn is the count no column shows: licensed drivers neither aware nor outstanding.
-const restColumn = "licensed_neither_aware_nor_outstanding"
+// The counts no column shows, but that differences of published columns reveal, so they are
+// protected like cells: licensed drivers neither aware nor outstanding (licensed − aware −
+// outstanding), drivers who were ever aware but are not aware now (ever aware − aware), and
+// licensed drivers never aware (licensed − ever aware).
+const (
+	restColumn   = "licensed_neither_aware_nor_outstanding"
+	lapsedColumn = "drivers_ever_aware_not_aware"
+	neverColumn  = "licensed_never_aware"
+)
+
+// derived reports whether a column is one of the counts no column shows.
+func derived(col string) bool { return col == restColumn || col == lapsedColumn || col == neverColumn }
+
+// derivedCounts are a line's unpublished counts, with their values.
+func derivedCounts(f Figures) []namedCount {
+	return []namedCount{{restColumn, f.LicensedDrivers - f.DriversAware - f.Outstanding},
+		{lapsedColumn, f.DriversEverAware - f.DriversAware}, {neverColumn, f.LicensedDrivers - f.DriversEverAware}}
+}
 
 // Suppression is which cells of a report an export hides, and by which rule: per row, per line
 // (a council's slug or TotalSlug), per column name of the export.
@@ -97,7 +116,7 @@ func (s *Suppression) Count(rule SuppressRule) int {
 	}
 	for _, m := range s.rows {
 		for k, r := range m {
-			if r == rule && k.col != restColumn {
+			if r == rule && !derived(k.col) {
 				n++
 			}
 		}
@@ -115,7 +134,7 @@ type namedCount struct {
 // export's column order.
 func countColumns(f Figures, versions []string) []namedCount {
 	out := []namedCount{{"licensed_drivers", f.LicensedDrivers}, {"drivers_aware", f.DriversAware}, {"outstanding", f.Outstanding},
-		{"leaflets_issued", f.LeafletsIssued}, {"leaflets_acknowledged", f.LeafletsAcknowledged}}
+		{"drivers_ever_aware", f.DriversEverAware}, {"leaflets_issued", f.LeafletsIssued}, {"leaflets_acknowledged", f.LeafletsAcknowledged}}
 	for _, ch := range Channels {
 		out = append(out, namedCount{"leaflets_issued_" + ch, f.IssuedByChannel[ch]})
 	}
@@ -164,7 +183,7 @@ func newSuppressTable(row Row, versions []string, includeTotal bool) *suppressTa
 	index := map[cellKey]int{}
 	for li, l := range lines {
 		cols := countColumns(l.f, versions)
-		cols = append(cols, namedCount{restColumn, l.f.LicensedDrivers - l.f.DriversAware - l.f.Outstanding})
+		cols = append(cols, derivedCounts(l.f)...)
 		for ci, c := range cols {
 			k := cellKey{l.slug, c.col}
 			index[k] = len(t.keys)
@@ -212,6 +231,10 @@ func newSuppressTable(row Row, versions []string, includeTotal bool) *suppressTa
 		if t.vals[index[k(restColumn)]] >= 0 {
 			sum(k("licensed_drivers"), []cellKey{k("drivers_aware"), k("outstanding"), k(restColumn)})
 		}
+		if t.vals[index[k(lapsedColumn)]] >= 0 && t.vals[index[k(neverColumn)]] >= 0 {
+			sum(k("drivers_ever_aware"), []cellKey{k("drivers_aware"), k(lapsedColumn)})
+			sum(k("licensed_drivers"), []cellKey{k("drivers_ever_aware"), k(neverColumn)})
+		}
 	}
 	if includeTotal && len(row.Councils) > 0 {
 		for _, c := range countColumns(row.Total, versions) {
@@ -221,12 +244,14 @@ func newSuppressTable(row Row, versions []string, includeTotal bool) *suppressTa
 			}
 			sum(cellKey{TotalSlug, c.col}, parts)
 		}
-		var parts []cellKey
-		for _, l := range lines[:len(lines)-1] {
-			parts = append(parts, cellKey{l.slug, restColumn})
-		}
-		if t.vals[index[cellKey{TotalSlug, restColumn}]] >= 0 {
-			sum(cellKey{TotalSlug, restColumn}, parts)
+		for _, d := range derivedCounts(row.Total) {
+			var parts []cellKey
+			for _, l := range lines[:len(lines)-1] {
+				parts = append(parts, cellKey{l.slug, d.col})
+			}
+			if d.n >= 0 {
+				sum(cellKey{TotalSlug, d.col}, parts)
+			}
 		}
 	}
 	t.inRels = make([][]int, len(t.keys))
@@ -243,7 +268,7 @@ func newSuppressTable(row Row, versions []string, includeTotal bool) *suppressTa
 // re-marked, see suppress); anything from 0 when never published.
 func (t *suppressTable) bounds(i int, hidden []SuppressRule) (lo, hi float64) {
 	switch {
-	case t.keys[i].col == restColumn:
+	case derived(t.keys[i].col):
 		return 0, math.Inf(1)
 	case hidden[i] == SuppressPrimary:
 		return 1, 4
@@ -262,7 +287,7 @@ func (t *suppressTable) sensitive(i int, hidden []SuppressRule) bool {
 }
 
 func isHidden(t *suppressTable, i int, hidden []SuppressRule) bool {
-	return hidden[i] != "" || t.keys[i].col == restColumn
+	return hidden[i] != "" || derived(t.keys[i].col)
 }
 
 // pinnedInRelation reports whether sum ri alone narrows sensitive cell i to one whole number.
@@ -318,7 +343,7 @@ func (t *suppressTable) candidate(rels []int, hidden []SuppressRule) int {
 func (t *suppressTable) suppress() []SuppressRule {
 	hidden := make([]SuppressRule, len(t.keys))
 	for i, v := range t.vals {
-		if t.keys[i].col != restColumn && small(v) {
+		if !derived(t.keys[i].col) && small(v) {
 			hidden[i] = SuppressPrimary
 		}
 	}

@@ -197,7 +197,7 @@ func TestCoverageExportsParseBack(t *testing.T) {
 	for i, h := range header {
 		col[h] = i
 	}
-	for _, want := range []string{"licensed_drivers", "drivers_aware", "coverage_pct", "outstanding", "leaflets_issued_online",
+	for _, want := range []string{"licensed_drivers", "drivers_aware", "coverage_pct", "outstanding", "drivers_ever_aware", "leaflets_issued_online",
 		"leaflets_issued_in_person", "leaflets_acknowledged_post", "leaflets_issued_v1.0", "leaflets_acknowledged_v1.0",
 		"renewals_submitted", "renewals_decided", "public_events", "public_leaflets_handed_out", "suppressed"} {
 		if _, ok := col[want]; !ok {
@@ -353,8 +353,8 @@ func TestExportSuppressesSmallCounts(t *testing.T) {
 	}
 	// The partnership total minus the published councils never gives a hidden council's figure
 	// away: where a council's figure is hidden, so is another's, or the total.
-	for _, name := range []string{"licensed_drivers", "drivers_aware", "outstanding", "leaflets_issued", "leaflets_acknowledged",
-		"renewals_submitted", "renewals_decided", "renewals_approved", "renewals_refused"} {
+	for _, name := range []string{"licensed_drivers", "drivers_aware", "outstanding", "drivers_ever_aware", "leaflets_issued",
+		"leaflets_acknowledged", "renewals_submitted", "renewals_decided", "renewals_approved", "renewals_refused"} {
 		hidden := 0
 		for _, c := range doc.Rows[0].Councils {
 			if c.Figures[name] == nil {
