@@ -67,15 +67,9 @@ func (s *Service) ShowLeaflet(ctx context.Context, driverID int64) (domain.Leafl
 	return v, err
 }
 
-// QuizResult is the outcome of one check question.
-type QuizResult struct {
-	Answered bool
-	Correct  bool
-}
-
-// CheckQuiz marks the driver's answers to the current leaflet's check questions. All correct
-// records that the driver passed, which opens the acknowledgement.
-func (s *Service) CheckQuiz(ctx context.Context, driverID, leafletID int64, answers []int) ([]QuizResult, bool, error) {
+// CheckQuiz marks the driver's answers to the current leaflet's check questions
+// (domain.MarkQuiz). All correct records that the driver passed, which opens the acknowledgement.
+func (s *Service) CheckQuiz(ctx context.Context, driverID, leafletID int64, answers []int) ([]domain.QuizResult, bool, error) {
 	aw, err := s.store.DriverAwareness(ctx, driverID)
 	if err != nil {
 		return nil, false, domain.Internal(err)
@@ -86,15 +80,7 @@ func (s *Service) CheckQuiz(ctx context.Context, driverID, leafletID int64, answ
 	if leafletID != aw.Current.ID {
 		return nil, false, domain.NewError(domain.CodeInvalid, "leaflet_not_current", "A newer version of the leaflet has been published. Read it and answer the questions again.")
 	}
-	quiz := aw.Current.Quiz
-	results := make([]QuizResult, len(quiz))
-	all := true
-	for i, q := range quiz {
-		if i < len(answers) && answers[i] >= 0 && answers[i] < len(q.Options) {
-			results[i] = QuizResult{Answered: true, Correct: answers[i] == q.Correct}
-		}
-		all = all && results[i].Correct
-	}
+	results, all := domain.MarkQuiz(aw.Current.Quiz, answers)
 	if all {
 		if err := s.SaveAnswers(ctx, driverID, func(a *domain.Answers) { a.QuizPassedLeafletID = leafletID }); err != nil {
 			return results, false, err

@@ -44,7 +44,7 @@ type quizView struct {
 func quizQuestions(quiz []leaflet.Question) []quizQuestion {
 	qs := make([]quizQuestion, len(quiz))
 	for i, q := range quiz {
-		qs[i] = quizQuestion{Index: i, Name: "q" + strconv.Itoa(i+1), Prompt: q.Prompt, Options: q.Options, Chosen: -1}
+		qs[i] = quizQuestion{Index: i, Name: "q" + strconv.Itoa(i+1), Prompt: q.Prompt, Options: q.Options, Chosen: domain.NoAnswer}
 	}
 	return qs
 }
@@ -74,11 +74,10 @@ func (s *Server) checkQuiz(c echo.Context) error {
 	qs := quizQuestions(h.Awareness.Current.Quiz)
 	answers := make([]int, len(qs))
 	for i := range qs {
-		answers[i] = -1
-		if v, err := strconv.Atoi(c.FormValue(qs[i].Name)); err == nil && v >= 0 && v < len(qs[i].Options) {
+		answers[i] = domain.NoAnswer
+		if v, err := strconv.Atoi(c.FormValue(qs[i].Name)); err == nil {
 			answers[i] = v
 		}
-		qs[i].Chosen = answers[i]
 	}
 	results, passed, err := s.svc.CheckQuiz(ctx, driverID(c), leafletID, answers)
 	if err != nil {
@@ -93,6 +92,9 @@ func (s *Server) checkQuiz(c echo.Context) error {
 	fe := &fieldErrors{}
 	for i, r := range results {
 		q := &qs[i]
+		if r.Answered {
+			q.Chosen = answers[i] // an answer that is not one of the options is not shown as chosen
+		}
 		switch {
 		case !r.Answered:
 			fe.Add(q.Name, "Answer question "+strconv.Itoa(i+1)+": "+q.Prompt)
