@@ -545,10 +545,11 @@ func TestSuppressionCannotBeUndone(t *testing.T) {
 	case testing.Short():
 		seeds, n = seeds[:4], 15
 	case raceOn:
-		n = 10 // every seed still, fewer reports each (see race_on_test.go)
+		n = 4 // every seed still, fewer reports each (see race_on_test.go)
 	}
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
+			t.Parallel()
 			rng := rand.New(rand.NewPCG(seed, 5))
 			tables, hidden, ranges := 0, 0, 0
 			for i := 0; i < n; i++ {
