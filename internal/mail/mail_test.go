@@ -2,8 +2,15 @@ package mail_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"math/big"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -244,5 +251,61 @@ func TestSMTPSendStopsWhenContextEnds(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("Send still waiting a minute after its context ended")
+	}
+}
+
+// testCertificate is a self-signed certificate for 127.0.0.1, and a pool that trusts it.
+func testCertificate(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test.local"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+// TestSMTPTLSAndAuth: STARTTLS (the default) and implicit TLS both deliver, with the
+// certificate checked, and the password goes out only once the connection is encrypted.
+func TestSMTPTLSAndAuth(t *testing.T) {
+	t.Parallel()
+	cert, pool := testCertificate(t)
+	for _, mode := range []string{mail.TLSStartTLS, mail.TLSImplicit} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			srv := startSMTPWith(t, &smtpServer{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, Implicit: mode == mail.TLSImplicit})
+			s := sender(t, srv)
+			s.TLS, s.Username, s.Password = mode, "mailer", "pw-1"
+			s.TLSConfig = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+			if err := s.Send(context.Background(), mail.Message{ID: 1, To: "a@example.org", Subject: "x", Body: "y"}); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := srv.messages(); len(got) != 1 {
+				t.Fatalf("received %d messages", len(got))
+			}
+			if auths := srv.authentications(); len(auths) != 1 || auths[0] != "\x00mailer\x00pw-1" {
+				t.Fatalf("AUTH PLAIN responses %q", auths)
+			}
+			// A certificate the client does not trust: nothing is sent.
+			s.TLSConfig = &tls.Config{ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+			if err := s.Send(context.Background(), mail.Message{ID: 2, To: "a@example.org", Subject: "x", Body: "y"}); err == nil || !strings.Contains(err.Error(), "certificate") {
+				t.Fatalf("an untrusted certificate was accepted: %v", err)
+			}
+			if got, _ := srv.messages(); len(got) != 1 {
+				t.Fatalf("received %d messages after the untrusted certificate", len(got))
+			}
+		})
 	}
 }

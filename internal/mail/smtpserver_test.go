@@ -2,6 +2,8 @@ package mail_test
 
 import (
 	"bufio"
+	"crypto/tls"
+	"encoding/base64"
 	"net"
 	"strings"
 	"sync"
@@ -21,6 +23,10 @@ type smtpServer struct {
 	// "rcpt", "data", "message"; rcpt is the connection's recipient once known): a channel it
 	// returns is waited on first (nil: answer at once). The connection stays open meanwhile.
 	Hold func(step, rcpt string) <-chan struct{}
+	// TLS, when set, is offered with STARTTLS (or, with Implicit, spoken from the first byte),
+	// and AUTH PLAIN is offered once the connection is encrypted.
+	TLS      *tls.Config
+	Implicit bool
 
 	events chan string // "connect", "holding <step>", "rcpt <addr>", "delivered <addr>", as they happen
 	closed chan struct{}
@@ -28,6 +34,7 @@ type smtpServer struct {
 	mu       sync.Mutex
 	received []string // whole DATA sections, refused ones too
 	rcpts    []string
+	auths    []string // decoded AUTH PLAIN responses
 	conns    int
 	open     []net.Conn
 	ln       net.Listener
@@ -87,8 +94,12 @@ func (s *smtpServer) event(e string) {
 }
 
 func (s *smtpServer) serve(conn net.Conn) {
-	defer conn.Close()
+	defer func() { conn.Close() }()
 	s.event("connect")
+	encrypted := false
+	if s.TLS != nil && s.Implicit {
+		conn, encrypted = tls.Server(conn, s.TLS), true
+	}
 	r := bufio.NewReader(conn)
 	say := func(line string) { _, _ = conn.Write([]byte(line + "\r\n")) }
 	rcpt := ""
@@ -123,7 +134,27 @@ func (s *smtpServer) serve(conn net.Conn) {
 				return
 			}
 			say("250-test.local")
+			if s.TLS != nil && !encrypted {
+				say("250-STARTTLS")
+			}
+			if encrypted {
+				say("250-AUTH PLAIN")
+			}
 			say("250 8BITMIME")
+		case cmd == "STARTTLS" && s.TLS != nil && !encrypted:
+			say("220 go ahead")
+			conn, encrypted = tls.Server(conn, s.TLS), true
+			r = bufio.NewReader(conn)
+		case strings.HasPrefix(cmd, "AUTH PLAIN") && encrypted:
+			resp, err := base64.StdEncoding.DecodeString(strings.TrimSpace(line[len("AUTH PLAIN"):]))
+			if err != nil {
+				say("501 bad encoding")
+				continue
+			}
+			s.mu.Lock()
+			s.auths = append(s.auths, string(resp))
+			s.mu.Unlock()
+			say("235 2.7.0 authenticated")
 		case strings.HasPrefix(cmd, "MAIL FROM"):
 			if !hold("mail") {
 				return
@@ -193,4 +224,10 @@ func (s *smtpServer) connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conns
+}
+
+func (s *smtpServer) authentications() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.auths...)
 }
