@@ -230,7 +230,13 @@ func compose(from string, m Message, now time.Time) (*gomail.Msg, error) {
 		return nil, fmt.Errorf("smtp: to address: %w", err)
 	}
 	msg.Subject(m.Subject)
-	msg.SetDateWithValue(now)
+	// Date is when the message was ready to enter the mail system (RFC 5322 §3.6.1): when it
+	// was queued, the same on every attempt.
+	date := m.Created
+	if date.IsZero() {
+		date = now
+	}
+	msg.SetDateWithValue(date.UTC())
 	msg.SetMessageIDWithValue(MessageID(from, m))
 	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")    // RFC 3834
 	msg.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "OOF, AutoReply") // the same for Exchange

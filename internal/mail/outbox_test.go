@@ -183,7 +183,7 @@ func TestOutboxSlowMessageDoesNotHoldUpOthers(t *testing.T) {
 
 // TestOutboxDeadlineIsAFailedAttemptRetriedLater: a server that takes the message but never
 // answers its end makes the attempt fail at the data deadline; it is recorded as failed, not
-// sent, and retried after the backoff, with the same Message-ID, so the receiving system can
+// sent, and retried after the backoff, with the same Message-ID (and Date), so the receiving system can
 // tell the copies are one message.
 func TestOutboxDeadlineIsAFailedAttemptRetriedLater(t *testing.T) {
 	t.Parallel()
@@ -224,12 +224,16 @@ func TestOutboxDeadlineIsAFailedAttemptRetriedLater(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("server received %d copies, want 2 (the unanswered one and the retry)", len(got))
 	}
-	var ids []string
+	var ids, dates []string
 	for _, raw := range got {
-		ids = append(ids, parse(t, raw).header.Get("Message-ID"))
+		h := parse(t, raw).header
+		ids, dates = append(ids, h.Get("Message-ID")), append(dates, h.Get("Date"))
 	}
 	if ids[0] == "" || ids[0] != ids[1] {
 		t.Fatalf("Message-IDs of the two attempts: %q; want one, the same", ids)
+	}
+	if dates[0] != dates[1] {
+		t.Errorf("Dates of the two attempts: %q; want when it was queued, both times", dates)
 	}
 }
 
