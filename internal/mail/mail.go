@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	netmail "net/mail"
@@ -170,10 +171,7 @@ func (s SMTP) Send(ctx context.Context, m Message) (err error) {
 			return err
 		}
 	}
-	var w interface {
-		Write([]byte) (int, error)
-		Close() error
-	}
+	var w io.WriteCloser
 	if err := step("data", cmdTimeout, func() (err error) { w, err = c.Data(); return err }); err != nil {
 		return err
 	}
