@@ -255,7 +255,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	go purgeLoop(ctx, svc, log)
+	purgeDone := make(chan struct{})
+	go func() { purgeLoop(ctx, svc, log); close(purgeDone) }()
+	defer func() { <-purgeDone }()
 	if cfg.MetricsAddr != "" {
 		// Metrics on their own address, so the public listener never exposes them.
 		mux := http.NewServeMux()
@@ -271,14 +273,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var sender mail.Sender = mail.Log{Logger: log}
 	if cfg.SMTP.Host != "" {
 		sender = mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
-			From: cfg.SMTP.From, TLS: cfg.SMTP.TLS}
+			From: cfg.SMTP.From, TLS: cfg.SMTP.TLS,
+			DialTimeout: cfg.SMTP.DialTimeout, CommandTimeout: cfg.SMTP.CommandTimeout, DataTimeout: cfg.SMTP.DataTimeout}
 	}
+	// Every background worker stops on ctx (SIGTERM) and is waited for before serve returns:
+	// none holds the process up for longer than its own bounded shutdown.
 	paymentsDone := make(chan struct{})
 	go func() { svc.RunPaymentReconciler(ctx, 15*time.Second); close(paymentsDone) }()
 	defer func() { <-paymentsDone }() // payments still open are asked about again at the next start
 	outboxDone := make(chan struct{})
-	go func() { svc.RunOutbox(ctx, sender, 5*time.Second); close(outboxDone) }()
-	defer func() { <-outboxDone }() // the outbox worker stops cleanly with the server
+	go func() {
+		// Attempts under way get service.OutboxShutdownGrace; what they could not finish stays queued.
+		svc.RunOutbox(ctx, sender, service.OutboxOptions{Every: 5 * time.Second, Concurrency: cfg.SMTP.Concurrency})
+		close(outboxDone)
+	}()
+	defer func() { <-outboxDone }()
 	log.Info("listening", "url", cfg.BaseURL, "addr", cfg.Addr, "demo", cfg.Demo)
 	if err := srv.Serve(ctx, cfg.Addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -44,6 +44,11 @@ type SMTP struct {
 	Password string
 	From     string
 	TLS      string // starttls, tls or none
+	// Deadlines for each phase of a conversation with the server.
+	DialTimeout    time.Duration // connecting (and the TLS handshake with tls)
+	CommandTimeout time.Duration // each command and its reply
+	DataTimeout    time.Duration // the message itself and the reply to its end
+	Concurrency    int           // messages sent at once
 }
 
 // env maps each flag to its environment variable; flags win over the environment.
@@ -67,6 +72,12 @@ var env = map[string]string{
 	"metrics-addr":    "RENEWALS_METRICS_ADDR",
 	"clamd-addr":      "RENEWALS_CLAMD_ADDR",
 	"pay-base-url":    "RENEWALS_PAY_BASE_URL",
+
+	// Deadlines and concurrency for the outbox's SMTP conversations.
+	"smtp-dial-timeout":    "RENEWALS_SMTP_DIAL_TIMEOUT",
+	"smtp-command-timeout": "RENEWALS_SMTP_COMMAND_TIMEOUT",
+	"smtp-data-timeout":    "RENEWALS_SMTP_DATA_TIMEOUT",
+	"smtp-concurrency":     "RENEWALS_SMTP_CONCURRENCY",
 }
 
 // Load parses args (without the subcommand name) with getenv as the environment.
@@ -96,6 +107,10 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	smtpPass := fs.String("smtp-password", def("smtp-password", ""), "SMTP password ($RENEWALS_SMTP_PASSWORD; prefer the environment to the flag)")
 	smtpFrom := fs.String("smtp-from", def("smtp-from", ""), "sender address, e.g. renewals@council.gov.uk ($RENEWALS_SMTP_FROM)")
 	smtpTLS := fs.String("smtp-tls", def("smtp-tls", "starttls"), "starttls, tls or none ($RENEWALS_SMTP_TLS)")
+	smtpDial := fs.String("smtp-dial-timeout", def("smtp-dial-timeout", "10s"), "deadline for connecting to the SMTP server ($RENEWALS_SMTP_DIAL_TIMEOUT)")
+	smtpCommand := fs.String("smtp-command-timeout", def("smtp-command-timeout", "30s"), "deadline for each SMTP command and its reply ($RENEWALS_SMTP_COMMAND_TIMEOUT)")
+	smtpData := fs.String("smtp-data-timeout", def("smtp-data-timeout", "60s"), "deadline for sending a message's content and the server's reply ($RENEWALS_SMTP_DATA_TIMEOUT)")
+	smtpConcurrency := fs.String("smtp-concurrency", def("smtp-concurrency", "4"), "messages sent at once, each on its own connection ($RENEWALS_SMTP_CONCURRENCY)")
 	metricsAddr := fs.String("metrics-addr", def("metrics-addr", ""), "listen address for /metrics (Prometheus), e.g. 127.0.0.1:9090; keep it private ($RENEWALS_METRICS_ADDR; empty: off)")
 	clamdAddr := fs.String("clamd-addr", def("clamd-addr", ""), "ClamAV clamd address (host:port) that scans every upload before it is stored ($RENEWALS_CLAMD_ADDR; empty: uploads are not scanned)")
 	payBase := fs.String("pay-base-url", def("pay-base-url", ""), "GOV.UK Pay API base URL, https://publicapi.payments.service.gov.uk ($RENEWALS_PAY_BASE_URL; empty: no online payment, or the local stand-in with --demo)")
@@ -164,6 +179,23 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 			problems = append(problems, "smtp-from must be an email address when smtp-host is set")
 		}
 		c.SMTP = SMTP{Host: *smtpHost, Port: port, Username: *smtpUser, Password: *smtpPass, From: *smtpFrom, TLS: *smtpTLS}
+		for _, t := range []struct {
+			name string
+			v    string
+			to   *time.Duration
+		}{{"smtp-dial-timeout", *smtpDial, &c.SMTP.DialTimeout}, {"smtp-command-timeout", *smtpCommand, &c.SMTP.CommandTimeout},
+			{"smtp-data-timeout", *smtpData, &c.SMTP.DataTimeout}} {
+			d, err := time.ParseDuration(t.v)
+			if err != nil || d <= 0 || d > time.Hour {
+				problems = append(problems, t.name+" must be a duration such as 30s (at most 1h)")
+			}
+			*t.to = d
+		}
+		n, err := strconv.Atoi(*smtpConcurrency)
+		if err != nil || n < 1 || n > 64 {
+			problems = append(problems, "smtp-concurrency must be a whole number from 1 to 64")
+		}
+		c.SMTP.Concurrency = n
 	}
 	if c.PayBaseURL = strings.TrimRight(*payBase, "/"); c.PayBaseURL != "" {
 		if u, err := url.Parse(c.PayBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -129,12 +129,20 @@ func TestLoadDerivedSettings(t *testing.T) {
 		}},
 		{"SMTP settings, the password from the environment", []string{"--smtp-host", "smtp.example.org", "--smtp-port", "465", "--smtp-tls", "tls", "--smtp-from", "renewals@council.gov.uk", "--smtp-username", "u"},
 			map[string]string{"RENEWALS_SMTP_PASSWORD": "pw"}, func(c config.Config) string {
-				want := config.SMTP{Host: "smtp.example.org", Port: 465, Username: "u", Password: "pw", From: "renewals@council.gov.uk", TLS: "tls"}
+				want := config.SMTP{Host: "smtp.example.org", Port: 465, Username: "u", Password: "pw", From: "renewals@council.gov.uk", TLS: "tls",
+					DialTimeout: 10 * time.Second, CommandTimeout: 30 * time.Second, DataTimeout: time.Minute, Concurrency: 4}
 				return cmp.Diff(want, c.SMTP)
 			}},
-		{"SMTP defaults: port 587 and STARTTLS", []string{"--smtp-host", "smtp.example.org", "--smtp-from", "renewals@council.gov.uk"}, nil, func(c config.Config) string {
-			return cmp.Diff(config.SMTP{Host: "smtp.example.org", Port: 587, From: "renewals@council.gov.uk", TLS: "starttls"}, c.SMTP)
+		{"SMTP defaults: port 587, STARTTLS, deadlines and 4 at once", []string{"--smtp-host", "smtp.example.org", "--smtp-from", "renewals@council.gov.uk"}, nil, func(c config.Config) string {
+			return cmp.Diff(config.SMTP{Host: "smtp.example.org", Port: 587, From: "renewals@council.gov.uk", TLS: "starttls",
+				DialTimeout: 10 * time.Second, CommandTimeout: 30 * time.Second, DataTimeout: time.Minute, Concurrency: 4}, c.SMTP)
 		}},
+		{"SMTP deadlines and concurrency, flags and environment", []string{"--smtp-host", "smtp.example.org", "--smtp-from", "renewals@council.gov.uk",
+			"--smtp-dial-timeout", "2s", "--smtp-concurrency", "8"}, map[string]string{"RENEWALS_SMTP_COMMAND_TIMEOUT": "5s", "RENEWALS_SMTP_DATA_TIMEOUT": "2m"},
+			func(c config.Config) string {
+				got := [4]any{c.SMTP.DialTimeout, c.SMTP.CommandTimeout, c.SMTP.DataTimeout, c.SMTP.Concurrency}
+				return cmp.Diff([4]any{2 * time.Second, 5 * time.Second, 2 * time.Minute, 8}, got)
+			}},
 		{"no SMTP host: the other SMTP settings are not checked", []string{"--smtp-port", "x", "--smtp-tls", "ssl"}, nil, func(c config.Config) string {
 			return cmp.Diff(config.SMTP{}, c.SMTP)
 		}},
@@ -188,6 +196,10 @@ func TestLoadProblems(t *testing.T) {
 		{"SMTP port not a number", append([]string{"--smtp-port", "smtp"}, smtp...), nil, "smtp-port must be a port number"},
 		{"SMTP port out of range", append([]string{"--smtp-port", "65536"}, smtp...), nil, "smtp-port must be a port number"},
 		{"SMTP TLS mode", append([]string{"--smtp-tls", "ssl"}, smtp...), nil, "smtp-tls must be starttls, tls or none"},
+		{"SMTP dial timeout", append([]string{"--smtp-dial-timeout", "10"}, smtp...), nil, "smtp-dial-timeout must be a duration such as 30s (at most 1h)"},
+		{"SMTP command timeout", append([]string{"--smtp-command-timeout", "0s"}, smtp...), nil, "smtp-command-timeout must be a duration such as 30s (at most 1h)"},
+		{"SMTP data timeout", append([]string{"--smtp-data-timeout", "2h"}, smtp...), nil, "smtp-data-timeout must be a duration such as 30s (at most 1h)"},
+		{"SMTP concurrency", append([]string{"--smtp-concurrency", "0"}, smtp...), nil, "smtp-concurrency must be a whole number from 1 to 64"},
 		{"SMTP sender not an address", []string{"--smtp-host", "smtp.example.org", "--smtp-from", "renewals"}, nil, "smtp-from must be an email address when smtp-host is set"},
 		{"pay URL scheme", []string{"--pay-base-url", "ftp://pay.example.org"}, nil, "pay-base-url must be an http or https URL"},
 		{"pay URL without a host", []string{"--pay-base-url", "https://"}, nil, "pay-base-url must be an http or https URL"},

@@ -1,27 +1,35 @@
 // Package mail sends the outbox's email: over SMTP when a server is configured, otherwise to
 // the log (without the message itself, which may carry personal data or a sign-in code).
+//
+// Messages are built with github.com/wneessen/go-mail (multipart/alternative: the text as
+// written, and the same text as simple HTML; quoted-printable, so every line is short and
+// 7-bit) and sent with its SMTP client, one deadline for each phase of the conversation.
 package mail
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"mime"
 	"net"
-	"net/smtp"
+	netmail "net/mail"
 	"strconv"
 	"strings"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	gosmtp "github.com/wneessen/go-mail/smtp"
 )
 
 // Message is one email.
 type Message struct {
-	ID      int64
+	ID      int64     // the outbox id: the Message-ID is made from it, the same on every attempt
+	Created time.Time // when it was queued; part of the Message-ID, so a new database never reuses one
 	To      string
 	Subject string
-	Body    string
+	Body    string // plain text; paragraphs separated by a blank line
 }
 
 // Sender hands a message to the mail system.
@@ -45,6 +53,13 @@ const (
 	TLSNone     = "none"     // no encryption: only for a relay on the same host or private network
 )
 
+// Default deadlines for each phase of an SMTP conversation.
+const (
+	DefaultDialTimeout    = 10 * time.Second // TCP connect (and the TLS handshake with TLSImplicit)
+	DefaultCommandTimeout = 30 * time.Second // each command and its reply: greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, QUIT
+	DefaultDataTimeout    = 60 * time.Second // the message itself and the server's reply to its end
+)
+
 // SMTP sends through an SMTP server.
 type SMTP struct {
 	Host     string
@@ -53,96 +68,183 @@ type SMTP struct {
 	Password string
 	From     string
 	TLS      string
-	Timeout  time.Duration
+	// Deadlines for each phase; zero means the default above.
+	DialTimeout    time.Duration
+	CommandTimeout time.Duration
+	DataTimeout    time.Duration
 	// TLSConfig, when set, replaces the default (tests trust their own certificate with it).
 	TLSConfig *tls.Config
 }
 
-// Send delivers one message; any error means it was not accepted and may be retried.
-func (s SMTP) Send(ctx context.Context, m Message) error {
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Send delivers one message; any error means it was not accepted and may be retried. When ctx
+// ends, the connection is closed at once and the error wraps ctx's cause.
+func (s SMTP) Send(ctx context.Context, m Message) (err error) {
 	if strings.ContainsAny(m.To+m.Subject, "\r\n") {
 		return fmt.Errorf("smtp: refusing a header with a line break")
 	}
-	timeout := s.Timeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
+	msg, err := compose(s.From, m, time.Now())
+	if err != nil {
+		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	addr := net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+	dialTimeout := orDefault(s.DialTimeout, DefaultDialTimeout)
+	cmdTimeout := orDefault(s.CommandTimeout, DefaultCommandTimeout)
+	dataTimeout := orDefault(s.DataTimeout, DefaultDataTimeout)
 	tlsConfig := s.TLSConfig
 	if tlsConfig == nil {
 		tlsConfig = &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12}
 	}
-	var conn net.Conn
-	var err error
+	addr := net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+
+	dialCtx, cancelDial := context.WithTimeout(ctx, dialTimeout)
+	defer cancelDial()
 	dialer := &net.Dialer{}
+	var conn net.Conn
 	if s.TLS == TLSImplicit {
-		conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConfig}).DialContext(ctx, "tcp", addr)
+		conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConfig}).DialContext(dialCtx, "tcp", addr)
 	} else {
-		conn, err = dialer.DialContext(ctx, "tcp", addr)
+		conn, err = dialer.DialContext(dialCtx, "tcp", addr)
 	}
 	if err != nil {
-		return fmt.Errorf("smtp: connect: %w", err)
+		return phaseError(ctx, "connect", err)
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(deadline)
+	// The deadlines bound each read and write; ctx ending (shutdown) closes the connection
+	// whatever the phase, so nothing waits on a server that does not answer.
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	defer conn.Close()
+
+	if err := conn.SetDeadline(time.Now().Add(cmdTimeout)); err != nil {
+		return phaseError(ctx, "connect", err)
 	}
-	c, err := smtp.NewClient(conn, s.Host)
+	c, err := gosmtp.NewClient(conn, s.Host)
 	if err != nil {
-		conn.Close()
-		return fmt.Errorf("smtp: %w", err)
+		return phaseError(ctx, "greeting", err)
 	}
-	defer c.Close()
+	// step gives the next command (or the message) its own deadline.
+	step := func(phase string, d time.Duration, f func() error) error {
+		if err := c.UpdateDeadline(d); err != nil {
+			return phaseError(ctx, phase, err)
+		}
+		if err := f(); err != nil {
+			return phaseError(ctx, phase, err)
+		}
+		return nil
+	}
+	if err := step("ehlo", cmdTimeout, func() error { return c.Hello("localhost") }); err != nil {
+		return err
+	}
 	if s.TLS == TLSStartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
 			return fmt.Errorf("smtp: the server does not offer STARTTLS")
 		}
-		if err := c.StartTLS(tlsConfig); err != nil {
-			return fmt.Errorf("smtp: starttls: %w", err)
+		if err := step("starttls", cmdTimeout, func() error { return c.StartTLS(tlsConfig) }); err != nil {
+			return err
 		}
 	}
 	if s.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", s.Username, s.Password, s.Host)); err != nil {
-			return fmt.Errorf("smtp: auth: %w", err)
+		// PLAIN, and only over TLS (or to this host): the password never crosses a network in clear.
+		auth := gosmtp.PlainAuth("", s.Username, s.Password, s.Host, false)
+		if err := step("auth", cmdTimeout, func() error { return c.Auth(auth) }); err != nil {
+			return err
 		}
 	}
-	if err := c.Mail(s.From); err != nil {
+	from, err := msg.GetSender(false)
+	if err != nil {
 		return fmt.Errorf("smtp: from: %w", err)
 	}
-	if err := c.Rcpt(m.To); err != nil {
+	rcpts, err := msg.GetRecipients()
+	if err != nil {
 		return fmt.Errorf("smtp: to: %w", err)
 	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("smtp: data: %w", err)
+	if err := step("from", cmdTimeout, func() error { return c.Mail(from) }); err != nil {
+		return err
 	}
-	if _, err := w.Write(compose(s.From, m, time.Now())); err != nil {
-		return fmt.Errorf("smtp: write: %w", err)
+	for _, r := range rcpts {
+		if err := step("to", cmdTimeout, func() error { return c.Rcpt(r) }); err != nil {
+			return err
+		}
 	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("smtp: send: %w", err)
+	var w io.WriteCloser
+	if err := step("data", cmdTimeout, func() (err error) { w, err = c.Data(); return err }); err != nil {
+		return err
 	}
-	return c.Quit()
+	if err := step("message", dataTimeout, func() error {
+		if _, err := msg.WriteTo(w); err != nil {
+			return err
+		}
+		return w.Close() // the final dot, and the server's reply: accepted or not
+	}); err != nil {
+		return err
+	}
+	// Accepted. A QUIT that goes wrong changes nothing: sending again would send it twice.
+	_ = c.UpdateDeadline(cmdTimeout)
+	_ = c.Quit()
+	return nil
 }
 
-// compose writes a plain-text UTF-8 message with CRLF line ends.
-func compose(from string, m Message, now time.Time) []byte {
-	var b bytes.Buffer
-	header := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	header("From", from)
-	header("To", m.To)
-	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
-	header("Date", now.UTC().Format(time.RFC1123Z))
-	header("Message-ID", fmt.Sprintf("<outbox-%d-%d@renewals>", m.ID, now.UnixNano()))
-	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=UTF-8")
-	header("Content-Transfer-Encoding", "8bit")
-	b.WriteString("\r\n")
-	body := strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n")
-	b.WriteString(body)
-	if !strings.HasSuffix(body, "\r\n") {
-		b.WriteString("\r\n")
+// phaseError says which part of the conversation failed; when ctx has ended it says so too,
+// and wraps ctx's cause (the connection was closed because of it).
+func phaseError(ctx context.Context, phase string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("smtp: %s: %w (%v)", phase, context.Cause(ctx), err)
 	}
-	return b.Bytes()
+	var nerr net.Error
+	if errors.As(err, &nerr) && nerr.Timeout() {
+		return fmt.Errorf("smtp: %s: no answer in time: %w", phase, err)
+	}
+	return fmt.Errorf("smtp: %s: %w", phase, err)
+}
+
+// MessageID is the Message-ID of outbox message m: the same on every attempt, so a receiving
+// system can tell a retry of a message it already has from a new one.
+func MessageID(from string, m Message) string {
+	domain := "renewals.invalid"
+	if a, err := netmail.ParseAddress(from); err == nil {
+		if i := strings.LastIndex(a.Address, "@"); i >= 0 && i+1 < len(a.Address) {
+			domain = a.Address[i+1:]
+		}
+	}
+	if m.Created.IsZero() {
+		return fmt.Sprintf("outbox-%d@%s", m.ID, domain)
+	}
+	return fmt.Sprintf("outbox-%d.%d@%s", m.ID, m.Created.UnixMicro(), domain)
+}
+
+// compose builds the message: From, To, Subject, Date, a stable Message-ID, Auto-Submitted
+// (so auto-responders stay quiet), and the body as text and as HTML.
+func compose(from string, m Message, now time.Time) (*gomail.Msg, error) {
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if err := msg.From(from); err != nil {
+		return nil, fmt.Errorf("smtp: from address: %w", err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return nil, fmt.Errorf("smtp: to address: %w", err)
+	}
+	msg.Subject(m.Subject)
+	// Date is when the message was ready to enter the mail system (RFC 5322 §3.6.1): when it
+	// was queued, the same on every attempt.
+	date := m.Created
+	if date.IsZero() {
+		date = now
+	}
+	msg.SetDateWithValue(date.UTC())
+	msg.SetMessageIDWithValue(MessageID(from, m))
+	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")    // RFC 3834
+	msg.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "OOF, AutoReply") // the same for Exchange
+	body := strings.ReplaceAll(m.Body, "\r\n", "\n")
+	if !strings.HasSuffix(body, "\n") {
+		body += "\n"
+	}
+	msg.SetBodyString(gomail.TypeTextPlain, body)
+	if err := msg.AddAlternativeHTMLTemplate(htmlTemplate, htmlData(m.Subject, body)); err != nil {
+		return nil, fmt.Errorf("smtp: html part: %w", err)
+	}
+	return msg, nil
 }

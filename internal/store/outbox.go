@@ -15,7 +15,8 @@ type OutboxMessage struct {
 	To       string
 	Subject  string
 	Body     string
-	Attempts int // failed attempts so far
+	Attempts int       // failed attempts so far
+	Created  time.Time // when it was queued (part of its Message-ID)
 }
 
 func enqueue(tx *gorm.DB, m OutboxMessage, now time.Time) error {
@@ -64,15 +65,22 @@ func (s *Store) ClaimDueMessages(ctx context.Context, now time.Time, lease time.
 			  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 			  AND (claimed_until IS NULL OR claimed_until <= ?)
 			ORDER BY id LIMIT ?`+lock+`)
-		RETURNING id, to_address, subject, body, attempts`, now.Add(lease).UTC(), now.UTC(), now.UTC(), limit).Scan(&rows).Error
+		RETURNING id, to_address, subject, body, attempts, created_at`, now.Add(lease).UTC(), now.UTC(), now.UTC(), limit).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
 	out := make([]OutboxMessage, len(rows))
 	for i, r := range rows {
-		out[i] = OutboxMessage{ID: r.ID, To: r.ToAddress, Subject: r.Subject, Body: r.Body, Attempts: r.Attempts}
+		out[i] = OutboxMessage{ID: r.ID, To: r.ToAddress, Subject: r.Subject, Body: r.Body, Attempts: r.Attempts, Created: r.CreatedAt.UTC()}
 	}
 	return out, nil
+}
+
+// ReleaseClaim gives a claimed message back unchanged, its attempt not counted (the attempt was
+// cut short by shutdown, not refused): it is due again at once.
+func (s *Store) ReleaseClaim(ctx context.Context, id int64) error {
+	return s.db.WithContext(ctx).Model(&outboxRow{}).Where("id = ? AND sent_at IS NULL", id).
+		Update("claimed_until", nil).Error
 }
 
 // RecordSendFailure counts a failed attempt and schedules the next one, or gives up (failed_at)
