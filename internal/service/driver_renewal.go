@@ -18,11 +18,11 @@ type DriverHome struct {
 
 // DriverHome loads (or starts) the driver's renewal and their awareness standing.
 func (s *Service) DriverHome(ctx context.Context, driverID int64) (DriverHome, error) {
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return DriverHome{}, err
 	}
-	council, err := s.store.CouncilByID(ctx, driver.CouncilID)
+	council, err := s.councilByID(ctx, driver.CouncilID)
 	if err != nil {
 		return DriverHome{}, domain.Internal(err)
 	}
@@ -40,7 +40,7 @@ func (s *Service) DriverHome(ctx context.Context, driverID int64) (DriverHome, e
 	if err != nil {
 		return DriverHome{}, domain.Internal(err)
 	}
-	aw, err := s.store.DriverAwareness(ctx, driverID)
+	aw, err := s.driverAwareness(ctx, driverID)
 	if err != nil {
 		return DriverHome{}, domain.Internal(err)
 	}
@@ -56,7 +56,7 @@ func (s *Service) SaveAnswers(ctx context.Context, driverID int64, change func(*
 // ShowLeaflet returns the current driver leaflet and records that it was issued to the driver
 // online (once per version).
 func (s *Service) ShowLeaflet(ctx context.Context, driverID int64) (domain.LeafletVersion, error) {
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return domain.LeafletVersion{}, err
 	}
@@ -76,7 +76,7 @@ type QuizResult struct {
 // CheckQuiz marks the driver's answers to the current leaflet's check questions. All correct
 // records that the driver passed, which opens the acknowledgement.
 func (s *Service) CheckQuiz(ctx context.Context, driverID, leafletID int64, answers []int) ([]QuizResult, bool, error) {
-	aw, err := s.store.DriverAwareness(ctx, driverID)
+	aw, err := s.driverAwareness(ctx, driverID)
 	if err != nil {
 		return nil, false, domain.Internal(err)
 	}
@@ -107,7 +107,7 @@ func (s *Service) CheckQuiz(ctx context.Context, driverID, leafletID int64, answ
 // renewal whose fee was paid while a new leaflet version was published was held for this: it is
 // sent now, without paying again (sent reports that).
 func (s *Service) Acknowledge(ctx context.Context, driverID, leafletID int64) (ev domain.Evidence, sent bool, err error) {
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return domain.Evidence{}, false, err
 	}
@@ -180,7 +180,7 @@ func NewReference() string {
 
 // Councils lists the ten councils, for the sign-in form.
 func (s *Service) Councils(ctx context.Context) ([]domain.Council, error) {
-	cs, err := s.store.Councils(ctx)
+	cs, err := s.councils(ctx)
 	if err != nil {
 		return nil, domain.Internal(err)
 	}
@@ -190,5 +190,5 @@ func (s *Service) Councils(ctx context.Context) ([]domain.Council, error) {
 // CurrentLeaflet returns the driver leaflet in force, without recording anything: for the
 // public, printable copy.
 func (s *Service) CurrentLeaflet(ctx context.Context) (domain.LeafletVersion, error) {
-	return s.store.CurrentLeaflet(ctx, domain.AudienceDriver)
+	return s.currentLeaflet(ctx, domain.AudienceDriver)
 }

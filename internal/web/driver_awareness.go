@@ -21,7 +21,7 @@ func (s *Server) leafletPage(c echo.Context) error {
 		}
 		return err
 	}
-	return s.render(c, http.StatusOK, "leaflet", leafletView{Version: v, HTML: leaflet.RenderHTML(v.Content), InJourney: true})
+	return s.render(c, http.StatusOK, "leaflet", leafletView{Version: v, HTML: s.svc.LeafletHTML(v), InJourney: true})
 }
 
 type quizQuestion struct {

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
-	"github.com/herts-msp/taxi-renewals/internal/leaflet"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 )
 
@@ -436,5 +435,5 @@ func (s *Server) publicLeaflet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "leaflet", leafletView{Version: v, HTML: leaflet.RenderHTML(v.Content)})
+	return s.render(c, http.StatusOK, "leaflet", leafletView{Version: v, HTML: s.svc.LeafletHTML(v)})
 }
