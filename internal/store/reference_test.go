@@ -39,7 +39,10 @@ func TestReferenceVersionMoves(t *testing.T) {
 			_, err := st.UpdateCouncilSettings(ctx, "dacorum", domain.CouncilSettings{Phone: "01442 228000", DecisionDays: 12, MedicalIntervalYears: 5}, audit)
 			return err
 		}, true},
-		{"council contact", func() error { _, err := st.SetCouncilContact(ctx, "dacorum", "licensing@dacorum.gov.uk", audit); return err }, true},
+		{"council contact", func() error {
+			_, err := st.SetCouncilContact(ctx, "dacorum", "licensing@dacorum.gov.uk", audit)
+			return err
+		}, true},
 		{"council payment key", func() error { return st.SetCouncilPaymentKey(ctx, council.ID, "sealed", audit) }, true},
 		{"fee", func() error {
 			_, err := st.AddFee(ctx, domain.Fee{CouncilID: council.ID, TermYears: 1, AmountPence: 25000, AppliesFrom: domain.DateOf(now), SetAt: now, SetBy: "test"}, audit)
