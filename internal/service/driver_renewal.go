@@ -47,6 +47,21 @@ func (s *Service) DriverHome(ctx context.Context, driverID int64) (DriverHome, e
 	return DriverHome{Driver: driver, Council: council, Renewal: r, Awareness: aw}, nil
 }
 
+// DriverRenewal is the renewal DriverHome shows the driver, for pages that need only its
+// answers: one read when the driver has a renewal in progress (nearly always), DriverHome's
+// whole work otherwise.
+func (s *Service) DriverRenewal(ctx context.Context, driverID int64) (domain.Renewal, error) {
+	r, err := s.store.OpenRenewal(ctx, driverID)
+	if err == nil {
+		return r, nil
+	}
+	if domain.ErrorCode(err) != domain.CodeNotFound {
+		return domain.Renewal{}, domain.Internal(err)
+	}
+	h, err := s.DriverHome(ctx, driverID)
+	return h.Renewal, err
+}
+
 // SaveAnswers applies a change to the driver's draft. The web layer has validated the values.
 func (s *Service) SaveAnswers(ctx context.Context, driverID int64, change func(*domain.Answers)) error {
 	_, err := s.store.UpdateDraft(ctx, driverID, s.now(), change)
@@ -62,6 +77,13 @@ func (s *Service) ShowLeaflet(ctx context.Context, driverID int64) (domain.Leafl
 	}
 	if _, err := s.draft(ctx, driverID); err != nil {
 		return domain.LeafletVersion{}, err
+	}
+	// Shown again (the usual case after the first view): the issue of the current version is
+	// on record already, and IssueOnline would record nothing, so its write transaction is not
+	// taken (a void appended after this read is as if it came after this request).
+	if aw, err := s.driverAwareness(ctx, driverID); err == nil && aw.Status != domain.AwarenessNoLeaflet &&
+		aw.Issue.ID != 0 && aw.Issue.LeafletID == aw.Current.ID {
+		return aw.Current, nil
 	}
 	_, v, err := s.store.IssueOnline(ctx, driver, s.now())
 	return v, err

@@ -197,7 +197,9 @@ func (s *Service) SessionContext(ctx context.Context, token, kind string) (conte
 		return ctx, domain.Session{}, err
 	}
 	ctx = withReferenceVersion(ctx, read.ReferenceVersion)
-	ctx = context.WithValue(ctx, driverKey{}, read.Driver)
+	if read.Driver.ID == read.Session.SubjectID {
+		ctx = context.WithValue(ctx, driverKey{}, read.Driver)
+	}
 	return ctx, read.Session, nil
 }
 

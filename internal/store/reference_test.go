@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 )
 
 // TestReferenceVersionMoves: every kind of change to the data the service keeps in memory
@@ -69,8 +70,8 @@ func TestReferenceVersionMoves(t *testing.T) {
 	}
 }
 
-// TestDriverSession: the one-statement read of a driver's session gives the same session and
-// driver as TouchSession and DriverByID, the counter as ReferenceVersion, and refuses what
+// TestDriverSession: the read of a driver's session gives the same session as TouchSession,
+// and on PostgreSQL (where it is one statement with the driver) the same driver as DriverByID, the counter as ReferenceVersion, and refuses what
 // TouchSession refuses (and any session that is not a driver's).
 func TestDriverSession(t *testing.T) {
 	t.Parallel()
@@ -92,6 +93,9 @@ func TestDriverSession(t *testing.T) {
 	want, err := st.DriverByID(ctx, d.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !testdb.Postgres() {
+		want = domain.Driver{} // SQLite leaves the driver to be read apart
 	}
 	if diff := cmp.Diff(want, got.Driver); diff != "" {
 		t.Errorf("driver (-DriverByID +DriverSession):\n%s", diff)

@@ -291,6 +291,11 @@ func (s *Server) checkAnswersView(c echo.Context) (checkAnswersView, error) {
 	if err != nil {
 		return checkAnswersView{}, err
 	}
+	return s.checkAnswersFrom(c, h)
+}
+
+// checkAnswersFrom is checkAnswersView from the driver's home already read.
+func (s *Server) checkAnswersFrom(c echo.Context, h service.DriverHome) (checkAnswersView, error) {
 	fees, err := s.driverFees(c, h.Council.ID)
 	if err != nil {
 		return checkAnswersView{}, err
@@ -312,7 +317,7 @@ func (s *Server) checkAnswersPage(c echo.Context) error {
 	if h.Renewal.Status != domain.StatusDraft {
 		return redirect(c, "/renew/status")
 	}
-	v, err := s.checkAnswersView(c)
+	v, err := s.checkAnswersFrom(c, h)
 	if err != nil {
 		return err
 	}

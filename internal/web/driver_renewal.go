@@ -143,14 +143,14 @@ func documentsTask(a domain.Answers) taskRow {
 // draftAnswers returns the answers of the driver's draft, or sends them to the status page
 // once it has been sent.
 func (s *Server) draftAnswers(c echo.Context) (domain.Answers, bool, error) {
-	h, err := s.home(c)
+	r, err := s.svc.DriverRenewal(c.Request().Context(), driverID(c))
 	if err != nil {
 		return domain.Answers{}, false, err
 	}
-	if h.Renewal.Status != domain.StatusDraft {
+	if r.Status != domain.StatusDraft {
 		return domain.Answers{}, false, redirect(c, "/renew/status")
 	}
-	return h.Renewal.Answers, true, nil
+	return r.Answers, true, nil
 }
 
 // ----- contact details
