@@ -44,6 +44,13 @@ func (s *Service) Checkout(ctx context.Context, driverID int64) (Checkout, error
 	if err != nil {
 		return Checkout{}, err
 	}
+	return s.CheckoutOf(ctx, r)
+}
+
+// CheckoutOf is Checkout for the driver's open renewal r, read by the caller in this request
+// (DriverHome's), so the page does not read it twice.
+func (s *Service) CheckoutOf(ctx context.Context, r domain.Renewal) (Checkout, error) {
+	var err error
 	var out Checkout
 	out.Online = s.onlinePayments(ctx, r.CouncilID)
 	if r.Answers.Licence.TermYears == 0 {

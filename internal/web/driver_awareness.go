@@ -302,7 +302,7 @@ func (s *Server) checkAnswersFrom(c echo.Context, h service.DriverHome) (checkAn
 	}
 	v := checkAnswersData(h.Renewal.Answers, h.Awareness, fees, s.svc.Location())
 	if h.Renewal.Status == domain.StatusDraft {
-		if v.Checkout, err = s.svc.Checkout(c.Request().Context(), driverID(c)); err != nil {
+		if v.Checkout, err = s.svc.CheckoutOf(c.Request().Context(), h.Renewal); err != nil {
 			return v, err
 		}
 	}

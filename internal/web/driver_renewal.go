@@ -103,7 +103,7 @@ func (s *Server) taskList(c echo.Context) error {
 		aware.Status, aware.Tag = "Not yet started", "blue"
 	}
 	tasks = append(tasks, aware)
-	co, err := s.svc.Checkout(c.Request().Context(), driverID(c))
+	co, err := s.svc.CheckoutOf(c.Request().Context(), h.Renewal)
 	if err != nil {
 		return err
 	}
