@@ -29,6 +29,7 @@ import (
 	"html/template"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -369,4 +370,38 @@ func linkify(esc string) string {
 		}
 		return `<a class="link" href="tel:` + digits + `">` + m + `</a>`
 	})
+}
+
+// HTMLCache keeps leaflets rendered by RenderHTML, so a leaflet version (whose content never
+// changes once published) is rendered once, not on every request. Safe for concurrent use.
+type HTMLCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedHTML
+}
+
+type cachedHTML struct {
+	content string
+	html    template.HTML
+}
+
+// htmlCacheMax bounds the versions kept; a leaflet gets a handful of versions a year.
+const htmlCacheMax = 64
+
+// Render returns RenderHTML(content), rendering it only the first time. key names the content
+// (its hash); the kept HTML is used only for exactly the same content.
+func (c *HTMLCache) Render(key, content string) template.HTML {
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && e.content == content {
+		return e.html
+	}
+	html := RenderHTML(content)
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= htmlCacheMax {
+		c.entries = map[string]cachedHTML{}
+	}
+	c.entries[key] = cachedHTML{content: content, html: html}
+	c.mu.Unlock()
+	return html
 }

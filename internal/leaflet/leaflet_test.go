@@ -493,3 +493,27 @@ func FuzzRenderHTML(f *testing.F) {
 		}
 	})
 }
+
+// TestHTMLCache: the kept HTML is RenderHTML's, and it is never given for other content under
+// the same key (a key names content; the content itself decides).
+func TestHTMLCache(t *testing.T) {
+	var c HTMLCache
+	a, b := "# One\n\nFirst text.", "# Two\n\nSecond text."
+	for range 3 {
+		if got, want := c.Render("k", a), RenderHTML(a); got != want {
+			t.Fatalf("Render(a) = %q, want %q", got, want)
+		}
+	}
+	if got, want := c.Render("k", b), RenderHTML(b); got != want {
+		t.Fatalf("Render(b) under a's key = %q, want b's HTML %q", got, want)
+	}
+	for i := range htmlCacheMax * 2 { // more versions than it keeps: still right
+		s := "Text " + strings.Repeat("x", i)
+		if got, want := c.Render(Hash(s), s), RenderHTML(s); got != want {
+			t.Fatalf("version %d: %q, want %q", i, got, want)
+		}
+	}
+	if len(c.entries) > htmlCacheMax {
+		t.Errorf("keeps %d renderings, want at most %d", len(c.entries), htmlCacheMax)
+	}
+}

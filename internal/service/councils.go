@@ -30,12 +30,12 @@ func (s *Service) SetCouncilContact(ctx context.Context, a domain.Actor, slug, e
 
 // Council finds a council by slug.
 func (s *Service) Council(ctx context.Context, slug string) (domain.Council, error) {
-	return s.store.CouncilBySlug(ctx, slug)
+	return s.councilBySlug(ctx, slug)
 }
 
 // CouncilByID finds a council by id.
 func (s *Service) CouncilByID(ctx context.Context, id int64) (domain.Council, error) {
-	return s.store.CouncilByID(ctx, id)
+	return s.councilByID(ctx, id)
 }
 
 // Limits on council settings.

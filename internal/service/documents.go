@@ -225,7 +225,7 @@ func (s *Service) ReviewDocument(ctx context.Context, a domain.Actor, id int64, 
 // a new certificate must come with the renewal (the council's setting, 5 years unless an admin
 // changed it).
 func (s *Service) MedicalIntervalYears(councilID int64) int {
-	if c, err := s.store.CouncilByID(context.Background(), councilID); err == nil && c.MedicalIntervalYears > 0 {
+	if c, err := s.councilByID(context.Background(), councilID); err == nil && c.MedicalIntervalYears > 0 {
 		return c.MedicalIntervalYears
 	}
 	return domain.DefaultMedicalIntervalYears
@@ -235,7 +235,7 @@ func (s *Service) MedicalIntervalYears(councilID int64) int {
 // old enough to need a new certificate (domain.DocumentsRequired), so the documents task and
 // the rules that read the answers need no clock.
 func (s *Service) SaveChecks(ctx context.Context, driverID int64, checks domain.CheckAnswers) error {
-	d, err := s.store.DriverByID(ctx, driverID)
+	d, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return err
 	}

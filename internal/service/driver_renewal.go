@@ -18,11 +18,11 @@ type DriverHome struct {
 
 // DriverHome loads (or starts) the driver's renewal and their awareness standing.
 func (s *Service) DriverHome(ctx context.Context, driverID int64) (DriverHome, error) {
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return DriverHome{}, err
 	}
-	council, err := s.store.CouncilByID(ctx, driver.CouncilID)
+	council, err := s.councilByID(ctx, driver.CouncilID)
 	if err != nil {
 		return DriverHome{}, domain.Internal(err)
 	}
@@ -40,11 +40,26 @@ func (s *Service) DriverHome(ctx context.Context, driverID int64) (DriverHome, e
 	if err != nil {
 		return DriverHome{}, domain.Internal(err)
 	}
-	aw, err := s.store.DriverAwareness(ctx, driverID)
+	aw, err := s.driverAwareness(ctx, driverID)
 	if err != nil {
 		return DriverHome{}, domain.Internal(err)
 	}
 	return DriverHome{Driver: driver, Council: council, Renewal: r, Awareness: aw}, nil
+}
+
+// DriverRenewal is the renewal DriverHome shows the driver, for pages that need only its
+// answers: one read when the driver has a renewal in progress (nearly always), DriverHome's
+// whole work otherwise.
+func (s *Service) DriverRenewal(ctx context.Context, driverID int64) (domain.Renewal, error) {
+	r, err := s.store.OpenRenewal(ctx, driverID)
+	if err == nil {
+		return r, nil
+	}
+	if domain.ErrorCode(err) != domain.CodeNotFound {
+		return domain.Renewal{}, domain.Internal(err)
+	}
+	h, err := s.DriverHome(ctx, driverID)
+	return h.Renewal, err
 }
 
 // SaveAnswers applies a change to the driver's draft. The web layer has validated the values.
@@ -56,12 +71,19 @@ func (s *Service) SaveAnswers(ctx context.Context, driverID int64, change func(*
 // ShowLeaflet returns the current driver leaflet and records that it was issued to the driver
 // online (once per version).
 func (s *Service) ShowLeaflet(ctx context.Context, driverID int64) (domain.LeafletVersion, error) {
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return domain.LeafletVersion{}, err
 	}
 	if _, err := s.draft(ctx, driverID); err != nil {
 		return domain.LeafletVersion{}, err
+	}
+	// Shown again (the usual case after the first view): the issue of the current version is
+	// on record already, and IssueOnline would record nothing, so its write transaction is not
+	// taken (a void appended after this read is as if it came after this request).
+	if aw, err := s.driverAwareness(ctx, driverID); err == nil && aw.Status != domain.AwarenessNoLeaflet &&
+		aw.Issue.ID != 0 && aw.Issue.LeafletID == aw.Current.ID {
+		return aw.Current, nil
 	}
 	_, v, err := s.store.IssueOnline(ctx, driver, s.now())
 	return v, err
@@ -70,7 +92,7 @@ func (s *Service) ShowLeaflet(ctx context.Context, driverID int64) (domain.Leafl
 // CheckQuiz marks the driver's answers to the current leaflet's check questions
 // (domain.MarkQuiz). All correct records that the driver passed, which opens the acknowledgement.
 func (s *Service) CheckQuiz(ctx context.Context, driverID, leafletID int64, answers []int) ([]domain.QuizResult, bool, error) {
-	aw, err := s.store.DriverAwareness(ctx, driverID)
+	aw, err := s.driverAwareness(ctx, driverID)
 	if err != nil {
 		return nil, false, domain.Internal(err)
 	}
@@ -93,7 +115,7 @@ func (s *Service) CheckQuiz(ctx context.Context, driverID, leafletID int64, answ
 // renewal whose fee was paid while a new leaflet version was published was held for this: it is
 // sent now, without paying again (sent reports that).
 func (s *Service) Acknowledge(ctx context.Context, driverID, leafletID int64) (ev domain.Evidence, sent bool, err error) {
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return domain.Evidence{}, false, err
 	}
@@ -166,7 +188,7 @@ func NewReference() string {
 
 // Councils lists the ten councils, for the sign-in form.
 func (s *Service) Councils(ctx context.Context) ([]domain.Council, error) {
-	cs, err := s.store.Councils(ctx)
+	cs, err := s.councils(ctx)
 	if err != nil {
 		return nil, domain.Internal(err)
 	}
@@ -176,5 +198,5 @@ func (s *Service) Councils(ctx context.Context) ([]domain.Council, error) {
 // CurrentLeaflet returns the driver leaflet in force, without recording anything: for the
 // public, printable copy.
 func (s *Service) CurrentLeaflet(ctx context.Context) (domain.LeafletVersion, error) {
-	return s.store.CurrentLeaflet(ctx, domain.AudienceDriver)
+	return s.currentLeaflet(ctx, domain.AudienceDriver)
 }

@@ -40,7 +40,7 @@ func (s *Service) StartSignIn(ctx context.Context, req SignInRequest) (domain.Dr
 	const noMatch = "We could not find a licence with that number and date of birth. Check the council and the details on your licence"
 	notFound := &domain.Error{Code: domain.CodeInvalid, Reason: "no_match", Message: noMatch,
 		Fields: map[string]string{"licence_number": noMatch}}
-	council, err := s.store.CouncilBySlug(ctx, req.CouncilSlug)
+	council, err := s.councilBySlug(ctx, req.CouncilSlug)
 	if err != nil {
 		if domain.ErrorCode(err) == domain.CodeNotFound {
 			return domain.Driver{}, &domain.Error{Code: domain.CodeInvalid, Reason: "no_council",
@@ -80,11 +80,11 @@ func (s *Service) ResendCode(ctx context.Context, driverID int64, ip string) err
 	if err := s.limit(ctx, "signin_ip", ip, signInPerIP); err != nil {
 		return err
 	}
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return domain.Internal(err)
 	}
-	council, err := s.store.CouncilByID(ctx, driver.CouncilID)
+	council, err := s.councilByID(ctx, driver.CouncilID)
 	if err != nil {
 		return domain.Internal(err)
 	}
@@ -158,11 +158,11 @@ func (s *Service) limit(ctx context.Context, bucket, key string, max int) error 
 // CodeSentTo is where a signed-in-pending driver's code went, masked (j•••@e•••.com), and
 // their council, for the code page.
 func (s *Service) CodeSentTo(ctx context.Context, driverID int64) (string, domain.Council, error) {
-	d, err := s.store.DriverByID(ctx, driverID)
+	d, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return "", domain.Council{}, err
 	}
-	c, err := s.store.CouncilByID(ctx, d.CouncilID)
+	c, err := s.councilByID(ctx, d.CouncilID)
 	if err != nil {
 		return "", domain.Council{}, err
 	}

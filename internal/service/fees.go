@@ -12,14 +12,14 @@ import (
 // later date leaves today's fee as it was. With none set it returns a not-found error that
 // tells the driver how to reach the licensing team.
 func (s *Service) FeeFor(ctx context.Context, councilID int64, termYears int, on domain.Date) (domain.Fee, error) {
-	history, err := s.store.CouncilFees(ctx, councilID)
+	history, err := s.councilFees(ctx, councilID)
 	if err != nil {
 		return domain.Fee{}, domain.Internal(err)
 	}
 	if f, ok := domain.CurrentFee(history, termYears, on); ok {
 		return f, nil
 	}
-	c, err := s.store.CouncilByID(ctx, councilID)
+	c, err := s.councilByID(ctx, councilID)
 	if err != nil {
 		return domain.Fee{}, err
 	}
@@ -34,7 +34,7 @@ func noFee(c domain.Council, termYears int) error {
 // Fees are a council's current fee for each licence term it has a fee for on a day, in the
 // order of domain.LicenceTerms.
 func (s *Service) Fees(ctx context.Context, councilID int64, on domain.Date) ([]domain.Fee, error) {
-	history, err := s.store.CouncilFees(ctx, councilID)
+	history, err := s.councilFees(ctx, councilID)
 	if err != nil {
 		return nil, domain.Internal(err)
 	}
@@ -69,17 +69,13 @@ func (c CouncilFees) Fee(termYears int) (domain.Fee, bool) {
 
 // AllFees lists every council with its current fees on a day, in name order.
 func (s *Service) AllFees(ctx context.Context, on domain.Date) ([]CouncilFees, error) {
-	cs, err := s.store.Councils(ctx)
+	ref, err := s.reference(ctx)
 	if err != nil {
 		return nil, domain.Internal(err)
 	}
-	all, err := s.store.AllCouncilFees(ctx)
-	if err != nil {
-		return nil, domain.Internal(err)
-	}
-	out := make([]CouncilFees, len(cs))
-	for i, c := range cs {
-		out[i] = CouncilFees{Council: c, Fees: currentFees(all[c.ID], on)}
+	out := make([]CouncilFees, len(ref.councils))
+	for i, c := range ref.councils {
+		out[i] = CouncilFees{Council: c, Fees: currentFees(ref.fees[c.ID], on)}
 	}
 	return out, nil
 }

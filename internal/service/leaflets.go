@@ -43,5 +43,5 @@ func (s *Service) PublishLeaflet(ctx context.Context, req PublishRequest) (domai
 
 // LeafletVersions lists the published versions for an audience, oldest first.
 func (s *Service) LeafletVersions(ctx context.Context, audience string) ([]domain.LeafletVersion, error) {
-	return s.store.LeafletVersions(ctx, audience)
+	return s.leafletVersions(ctx, audience)
 }

@@ -44,6 +44,13 @@ func (s *Service) Checkout(ctx context.Context, driverID int64) (Checkout, error
 	if err != nil {
 		return Checkout{}, err
 	}
+	return s.CheckoutOf(ctx, r)
+}
+
+// CheckoutOf is Checkout for the driver's open renewal r, read by the caller in this request
+// (DriverHome's), so the page does not read it twice.
+func (s *Service) CheckoutOf(ctx context.Context, r domain.Renewal) (Checkout, error) {
+	var err error
 	var out Checkout
 	out.Online = s.onlinePayments(ctx, r.CouncilID)
 	if r.Answers.Licence.TermYears == 0 {
@@ -78,6 +85,9 @@ func (s *Service) onlinePayments(ctx context.Context, councilID int64) bool {
 	if s.opt.Payments == nil {
 		return false
 	}
+	if c, err := s.councilByID(ctx, councilID); err == nil && !c.PaymentKeySet {
+		return false // no key stored: nothing to read or open
+	}
 	_, err := s.CouncilPaymentKey(ctx, councilID)
 	return err == nil
 }
@@ -89,11 +99,11 @@ func (s *Service) onlinePayments(ctx context.Context, councilID int64) bool {
 // the transaction that records the payment. A payment already open for the renewal (a second
 // tab, the back button) is resumed, not doubled.
 func (s *Service) StartPayment(ctx context.Context, driverID int64, expectedAmount int64) (string, error) {
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return "", err
 	}
-	council, err := s.store.CouncilByID(ctx, driver.CouncilID)
+	council, err := s.councilByID(ctx, driver.CouncilID)
 	if err != nil {
 		return "", domain.Internal(err)
 	}
@@ -384,11 +394,11 @@ func (s *Service) RunPaymentReconciler(ctx context.Context, every time.Duration)
 
 // confirmationMessage is the email that tells the driver their renewal was received.
 func (s *Service) confirmationMessage(ctx context.Context, r domain.Renewal) store.OutboxMessage {
-	driver, err := s.store.DriverByID(ctx, r.DriverID)
+	driver, err := s.driverByID(ctx, r.DriverID)
 	if err != nil {
 		return store.OutboxMessage{}
 	}
-	council, err := s.store.CouncilByID(ctx, r.CouncilID)
+	council, err := s.councilByID(ctx, r.CouncilID)
 	if err != nil {
 		return store.OutboxMessage{}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
+	"github.com/herts-msp/taxi-renewals/internal/leaflet"
 	"github.com/herts-msp/taxi-renewals/internal/scan"
 	"github.com/herts-msp/taxi-renewals/internal/store"
 )
@@ -44,6 +45,10 @@ type Options struct {
 type Service struct {
 	store *store.Store
 	opt   Options
+	// refs keeps the councils, fees and leaflet versions (see reference.go).
+	refs referenceCache
+	// leafletHTML keeps each leaflet version's rendered HTML.
+	leafletHTML leaflet.HTMLCache
 }
 
 // Limits on sign-in, per DESIGN and the issue: codes live 10 minutes and allow 5 tries.

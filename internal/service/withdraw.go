@@ -20,11 +20,11 @@ func (s *Service) Withdraw(ctx context.Context, driverID int64, reason string) (
 		msg := fmt.Sprintf("Your reason must be %d characters or fewer", domain.WithdrawReasonMax)
 		return domain.Renewal{}, &domain.Error{Code: domain.CodeInvalid, Reason: "reason", Message: msg, Fields: map[string]string{"reason": msg}}
 	}
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return domain.Renewal{}, err
 	}
-	council, err := s.store.CouncilByID(ctx, driver.CouncilID)
+	council, err := s.councilByID(ctx, driver.CouncilID)
 	if err != nil {
 		return domain.Renewal{}, domain.Internal(err)
 	}
@@ -62,7 +62,7 @@ func withdrawMessage(reason string) string {
 
 // StartAgain opens a new draft for a driver whose last renewal was withdrawn.
 func (s *Service) StartAgain(ctx context.Context, driverID int64) error {
-	driver, err := s.store.DriverByID(ctx, driverID)
+	driver, err := s.driverByID(ctx, driverID)
 	if err != nil {
 		return err
 	}

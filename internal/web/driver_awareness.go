@@ -21,7 +21,7 @@ func (s *Server) leafletPage(c echo.Context) error {
 		}
 		return err
 	}
-	return s.render(c, http.StatusOK, "leaflet", leafletView{Version: v, HTML: leaflet.RenderHTML(v.Content), InJourney: true})
+	return s.render(c, http.StatusOK, "leaflet", leafletView{Version: v, HTML: s.svc.LeafletHTML(v), InJourney: true})
 }
 
 type quizQuestion struct {
@@ -293,13 +293,18 @@ func (s *Server) checkAnswersView(c echo.Context) (checkAnswersView, error) {
 	if err != nil {
 		return checkAnswersView{}, err
 	}
+	return s.checkAnswersFrom(c, h)
+}
+
+// checkAnswersFrom is checkAnswersView from the driver's home already read.
+func (s *Server) checkAnswersFrom(c echo.Context, h service.DriverHome) (checkAnswersView, error) {
 	fees, err := s.driverFees(c, h.Council.ID)
 	if err != nil {
 		return checkAnswersView{}, err
 	}
 	v := checkAnswersData(h.Renewal.Answers, h.Awareness, fees, s.svc.Location())
 	if h.Renewal.Status == domain.StatusDraft {
-		if v.Checkout, err = s.svc.Checkout(c.Request().Context(), driverID(c)); err != nil {
+		if v.Checkout, err = s.svc.CheckoutOf(c.Request().Context(), h.Renewal); err != nil {
 			return v, err
 		}
 	}
@@ -314,7 +319,7 @@ func (s *Server) checkAnswersPage(c echo.Context) error {
 	if h.Renewal.Status != domain.StatusDraft {
 		return redirect(c, "/renew/status")
 	}
-	v, err := s.checkAnswersView(c)
+	v, err := s.checkAnswersFrom(c, h)
 	if err != nil {
 		return err
 	}

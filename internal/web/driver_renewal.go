@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
-	"github.com/herts-msp/taxi-renewals/internal/leaflet"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 )
 
@@ -104,7 +103,7 @@ func (s *Server) taskList(c echo.Context) error {
 		aware.Status, aware.Tag = "Not yet started", "blue"
 	}
 	tasks = append(tasks, aware)
-	co, err := s.svc.Checkout(c.Request().Context(), driverID(c))
+	co, err := s.svc.CheckoutOf(c.Request().Context(), h.Renewal)
 	if err != nil {
 		return err
 	}
@@ -144,14 +143,14 @@ func documentsTask(a domain.Answers) taskRow {
 // draftAnswers returns the answers of the driver's draft, or sends them to the status page
 // once it has been sent.
 func (s *Server) draftAnswers(c echo.Context) (domain.Answers, bool, error) {
-	h, err := s.home(c)
+	r, err := s.svc.DriverRenewal(c.Request().Context(), driverID(c))
 	if err != nil {
 		return domain.Answers{}, false, err
 	}
-	if h.Renewal.Status != domain.StatusDraft {
+	if r.Status != domain.StatusDraft {
 		return domain.Answers{}, false, redirect(c, "/renew/status")
 	}
-	return h.Renewal.Answers, true, nil
+	return r.Answers, true, nil
 }
 
 // ----- contact details
@@ -436,5 +435,5 @@ func (s *Server) publicLeaflet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "leaflet", leafletView{Version: v, HTML: leaflet.RenderHTML(v.Content)})
+	return s.render(c, http.StatusOK, "leaflet", leafletView{Version: v, HTML: s.svc.LeafletHTML(v)})
 }

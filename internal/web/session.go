@@ -44,13 +44,16 @@ func (s *Server) sessionToken(c echo.Context) string {
 func (s *Server) requireSession(kind string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			sess, err := s.svc.Session(c.Request().Context(), s.sessionToken(c))
+			// The session is checked on every request; what was read with it (the driver, the
+			// reference data counter) travels in the request's context for the page's own reads.
+			ctx, sess, err := s.svc.SessionContext(c.Request().Context(), s.sessionToken(c), kind)
 			if err != nil || sess.Kind != kind {
 				if err != nil && domain.ErrorCode(err) != domain.CodeUnauthorised {
 					return err
 				}
 				return redirect(c, "/renew/sign-in")
 			}
+			c.SetRequest(c.Request().WithContext(ctx))
 			c.Set(ctxDriverID, sess.SubjectID)
 			c.Set(ctxSignedIn, kind == domain.SessionDriver)
 			return next(c)
