@@ -26,7 +26,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
  && groupadd --system --gid 10001 renewals \
- && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /data --shell /usr/sbin/nologin renewals \
+ && useradd --uid 10001 --gid 10001 --no-create-home --no-log-init --home-dir /data --shell /usr/sbin/nologin renewals \
  && mkdir -p /data && chown 10001:10001 /data
 COPY --from=build /out/renewals /usr/local/bin/renewals
 # Numeric, so Kubernetes' runAsNonRoot can check it without reading /etc/passwd.
