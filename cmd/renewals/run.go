@@ -36,7 +36,7 @@ commands:
   leaflet publish --file F --version V [--minor] [--audience driver|public]
                                               publish a new leaflet version
   leaflet list [--audience driver|public]     list published leaflet versions
-  healthcheck [--url URL]                     exit 0 when /healthz answers (for Docker)
+  healthcheck [--url URL]                     exit 0 when /healthz answers on --addr ($RENEWALS_ADDR)
   user add|list|disable|enable|reset-password|reset-two-factor|totp-code
                                               manage staff accounts (totp-code: demo accounts only)
   import-register --council SLUG FILE         load a council's register of licensed drivers (CSV)
@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "leaflet":
 		err = leafletCmd(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
-		err = healthcheck(ctx, rest, stderr)
+		err = healthcheck(ctx, rest, getenv, stderr)
 	case "user":
 		err = userCmd(ctx, rest, getenv, stdout, stderr)
 	case "import-register":
@@ -415,30 +415,6 @@ func leafletCmd(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintf(tw, "%s\t%s\t%t\t%s\t%s\n", v.Version, v.PublishedAt.Format(time.DateTime), v.RequiresReack, v.ContentSHA256[:16]+"…", v.Title)
 	}
 	return tw.Flush()
-}
-
-func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	url := fs.String("url", "http://127.0.0.1:8080/healthz", "health URL to check")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health check: %s", resp.Status)
-	}
-	return nil
 }
 
 // demoPayAddr is where the demo's payment stand-in listens: RENEWALS_DEMO_PAY_ADDR, or
