@@ -46,6 +46,7 @@ func gormConfig() *gorm.Config {
 	return &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true, // we open transactions ourselves, where they matter
+		TranslateError:         true, // every driver error passes through classify (faults.go)
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
 }
@@ -69,7 +70,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		}
 		url += sep + "timezone=UTC"
 	}
-	gdb, err := gorm.Open(postgres.Open(url), gormConfig())
+	gdb, err := gorm.Open(postgresDialect{postgres.Open(url).(*postgres.Dialector)}, gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("database: open PostgreSQL: %w", err)
 	}
@@ -89,9 +90,9 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 }
 
 func openSQLite(ctx context.Context, url string) (*Store, error) {
-	path := strings.TrimPrefix(url, "file:")
+	path, extra := strings.TrimPrefix(url, "file:"), ""
 	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
+		path, extra = path[:i], "&"+path[i+1:] // the URL's own parameters (e.g. mode=ro) go after ours
 	}
 	if path == "" {
 		return nil, errors.New("database: empty SQLite path")
@@ -104,8 +105,8 @@ func openSQLite(ctx context.Context, url string) (*Store, error) {
 	// WAL and a busy timeout are not enough under concurrent writers: _txlock=immediate makes
 	// every transaction take the write lock at BEGIN, so none fails with "database is locked"
 	// half-way. FULL sync because evidence records must survive a power cut.
-	dsn := "file:" + path + "?_txlock=immediate&_foreign_keys=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=FULL"
-	gdb, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	dsn := "file:" + path + "?_txlock=immediate&_foreign_keys=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=FULL" + extra
+	gdb, err := gorm.Open(sqliteDialect{sqlite.Open(dsn).(*sqlite.Dialector)}, gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("database: open: %w", err)
 	}
@@ -136,7 +137,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return sqlDB.PingContext(ctx)
+	return classify(sqlDB.PingContext(ctx))
 }
 
 type migration struct {
