@@ -79,10 +79,13 @@ const (
 	ReasonDatabaseFull        = "database_full"        // its disk, or its size limit, is full
 	ReasonDatabaseReadOnly    = "database_read_only"   // a read-only file, mount or server
 	ReasonDatabaseBusy        = "database_busy"        // a lock or a connection slot was not had in time
+	// The connection was lost while a write was being committed: it may or may not have been.
+	ReasonDatabaseOutcomeUnknown = "database_outcome_unknown"
 )
 
 // DatabaseUnavailable is the error for a database fault (one of the ReasonDatabase… reasons): the
-// statement that met it wrote nothing, and trying again later may work.
+// statement that met it wrote nothing (unless the reason is ReasonDatabaseOutcomeUnknown), and
+// trying again later may work.
 func DatabaseUnavailable(reason string, err error) *Error {
 	return &Error{Code: CodeUnavailable, Reason: reason, Message: DatabaseUnavailableMessage, Err: err}
 }
@@ -113,6 +116,8 @@ func DatabaseFaultText(reason string) string {
 		return "the database is read-only"
 	case ReasonDatabaseBusy:
 		return "the database is busy (a lock or a connection was not had in time)"
+	case ReasonDatabaseOutcomeUnknown:
+		return "the connection to the database was lost while a write was being committed"
 	}
 	return "the database failed"
 }

@@ -103,6 +103,28 @@ var (
 	_ gorm.SavePointerDialectorInterface = postgresDialect{}
 )
 
+// watchCommit wraps a transaction's body so that committing(err) can tell a COMMIT whose answer was
+// lost from any other failure: when the body had finished and the connection was lost, the
+// transaction may or may not have been committed (the server may have committed it and the answer
+// never arrived), and the user must not be told it was not saved.
+func watchCommit(fn func(tx *gorm.DB) error) (body func(tx *gorm.DB) error, committing func(error) error) {
+	finished := false
+	body = func(tx *gorm.DB) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		finished = true
+		return nil
+	}
+	committing = func(err error) error {
+		if reason, ok := domain.IsDatabaseFault(err); finished && ok && reason == domain.ReasonDatabaseUnreachable {
+			return domain.DatabaseUnavailable(domain.ReasonDatabaseOutcomeUnknown, err)
+		}
+		return err
+	}
+	return body, committing
+}
+
 // probePad is what each SQLite probe writes and frees again: a few pages, so the probe needs room
 // in the file (or on its disk) as a real write would.
 const probePad = 3 * 4096

@@ -251,6 +251,44 @@ func TestFaultDatabaseAway(t *testing.T) {
 	faultJourney(t, env, env.InstanceAt(t, u.String()), false, px.cut, px.restore, "database not answering: the database cannot be reached")
 }
 
+// TestFaultConnectionLostAtCommit: the connection to PostgreSQL is cut just as a change is being
+// committed (the forwarder drops the connection when it sees the COMMIT go by). The service
+// cannot know whether the server committed it, so the page must not say it was not saved.
+func TestFaultConnectionLostAtCommit(t *testing.T) {
+	t.Parallel()
+	if !testdb.Postgres() {
+		skipVisibly(t, "a COMMIT whose answer is lost: this run is on SQLite, which commits in the process; the PostgreSQL run covers it")
+	}
+	env := testenv.New(t, testenv.Options{})
+	u, err := url.Parse(env.Config.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newForwarder(t, u.Host)
+	u.Host = px.addr
+	q := u.Query()
+	q.Set("sslmode", "disable") // the forwarder reads the protocol to find the COMMIT
+	u.RawQuery = q.Encode()
+	inst := env.InstanceAt(t, u.String())
+	on := *env
+	on.Store, on.Server = inst.Store, inst.Server
+	b := on.SignIn(t, testenv.DacorumSlug, testenv.DueDacorum)
+	b.Get("/renew/contact")
+	px.cutAtCommit()
+	p := b.Post("/renew/contact", testenv.ContactForm)
+	t.Logf("POST /renew/contact: %d, Retry-After %q: %s", p.Status, p.Header.Get("Retry-After"), pageText(p.Body))
+	if p.Status != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d (Retry-After %q), want 503 with Retry-After:\n%s", p.Status, p.Header.Get("Retry-After"), testenv.Excerpt(p.Body))
+	}
+	if !strings.Contains(p.Body, "We cannot tell whether your answers were saved") || strings.Contains(p.Body, "have not been saved") {
+		t.Fatalf("the page does not say the outcome is unknown:\n%s", testenv.Excerpt(p.Body))
+	}
+	// The COMMIT never reached the server, so here nothing was saved (the page could not know).
+	if contactSaved(t, env.Store, env) {
+		t.Fatal("the forwarder dropped the COMMIT, yet the answers were saved")
+	}
+}
+
 // TestFaultDatabaseFull: the SQLite database cannot grow (SQLite: "database or disk is full"),
 // through SQLite's own size limit (PRAGMA max_page_count) on the instance's connection, which
 // runs everywhere. TestFaultDiskFull fills a real filesystem where one can be mounted.
@@ -352,6 +390,7 @@ type forwarder struct {
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  []net.Conn
+	commit bool // cut every connection when a client sends COMMIT
 }
 
 func newForwarder(t *testing.T, target string) *forwarder {
@@ -384,10 +423,41 @@ func (f *forwarder) serve(ln net.Listener) {
 			f.mu.Lock()
 			f.conns = append(f.conns, c, s)
 			f.mu.Unlock()
-			go func() { _, _ = io.Copy(s, c); s.Close() }()
+			go func() { f.toServer(s, c); s.Close() }()
 			go func() { _, _ = io.Copy(c, s); c.Close() }()
 		}
 	}()
+}
+
+// toServer copies what a client sends to the server, unless it is a COMMIT once cutAtCommit
+// has been called: then the connections are cut before the server sees it.
+func (f *forwarder) toServer(s, c net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			f.mu.Lock()
+			atCommit := f.commit && strings.Contains(strings.ToLower(string(buf[:n])), "commit")
+			f.mu.Unlock()
+			if atCommit {
+				f.cut()
+				return
+			}
+			if _, werr := s.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// cutAtCommit makes the next COMMIT any client sends cut every connection.
+func (f *forwarder) cutAtCommit() {
+	f.mu.Lock()
+	f.commit = true
+	f.mu.Unlock()
 }
 
 // cut closes the listener (new connections are refused) and every open connection.

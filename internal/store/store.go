@@ -327,15 +327,16 @@ const (
 // rate-limit counters and the outbox claim are single statements outside these and run side by
 // side on every instance.
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	fn, committing := watchCommit(fn)
 	if s.dialect != dialectPostgres {
-		return s.db.WithContext(ctx).Transaction(fn)
+		return committing(s.db.WithContext(ctx).Transaction(fn))
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return committing(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockWrites).Error; err != nil {
 			return err
 		}
 		return fn(tx)
-	})
+	}))
 }
 
 // driverTransaction runs fn as a write transaction that touches only one driver's own rows (their
@@ -346,10 +347,11 @@ func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) err
 // takes the write lock exclusively: an officer's decision, a register import) still runs alone.
 // Locks are always taken in that order, so they cannot deadlock.
 func (s *Store) driverTransaction(ctx context.Context, driverID int64, fn func(tx *gorm.DB) error) error {
+	fn, committing := watchCommit(fn)
 	if s.dialect != dialectPostgres {
-		return s.db.WithContext(ctx).Transaction(fn)
+		return committing(s.db.WithContext(ctx).Transaction(fn))
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return committing(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock_shared(?)", lockWrites).Error; err != nil {
 			return err
 		}
@@ -359,7 +361,7 @@ func (s *Store) driverTransaction(ctx context.Context, driverID int64, fn func(t
 			return err
 		}
 		return fn(tx)
-	})
+	}))
 }
 
 func newStore(gdb *gorm.DB, dialect string) (*Store, error) {

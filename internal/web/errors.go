@@ -42,14 +42,18 @@ func (s *Server) handleError(err error, c echo.Context) {
 		Message: "Try again later.", Next: "/", NextText: "Go to the start page"}
 	var he *echo.HTTPError
 	var de *domain.Error
-	_, dbFault := domain.IsDatabaseFault(err)
+	dbReason, dbFault := domain.IsDatabaseFault(err)
 	switch {
 	case dbFault:
 		// The database is away, full or read-only (DESIGN §3 rule 10): the statement that met it
 		// wrote nothing, so a form's answers were not saved, and trying again later may work.
 		page.Status, page.Title = http.StatusServiceUnavailable, titleFor(http.StatusServiceUnavailable)
 		page.Message = "This page cannot be shown just now because the service cannot use its database. Try again in a few minutes."
-		if isWrite(c.Request().Method) {
+		switch {
+		case isWrite(c.Request().Method) && dbReason == domain.ReasonDatabaseOutcomeUnknown:
+			// The answer to the COMMIT was lost: the change may have been made. Say so.
+			page.Message = "We cannot tell whether your answers were saved: the connection to the database was lost while they were being saved. Try again in a few minutes, and check your answers before you send them again."
+		case isWrite(c.Request().Method):
 			page.Message = "Your answers have not been saved: the service cannot use its database just now. Try again in a few minutes."
 		}
 		c.Response().Header().Set("Retry-After", "30")
