@@ -103,6 +103,16 @@ var (
 	_ gorm.SavePointerDialectorInterface = postgresDialect{}
 )
 
+// classifyRowErrors hands the errors of Raw(…).Rows() and Raw(…).Scan(…) through classify too:
+// gorm's row callback sets them without its error translator.
+func classifyRowErrors(gdb *gorm.DB) error {
+	return gdb.Callback().Row().After("gorm:row").Register("renewals:classify", func(tx *gorm.DB) {
+		if tx.Error != nil {
+			tx.Error = classify(tx.Error)
+		}
+	})
+}
+
 // watchCommit wraps a transaction's body so that committing(err) can tell a COMMIT whose answer was
 // lost from any other failure: when the body had finished and the connection was lost, the
 // transaction may or may not have been committed (the server may have committed it and the answer

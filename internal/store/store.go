@@ -369,6 +369,9 @@ func newStore(gdb *gorm.DB, dialect string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := classifyRowErrors(gdb); err != nil {
+		return nil, err
+	}
 	return &Store{db: gdb, dialect: dialect, london: loc}, nil
 }
 
