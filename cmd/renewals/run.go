@@ -16,6 +16,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/herts-msp/taxi-renewals/internal/config"
 	"github.com/herts-msp/taxi-renewals/internal/demo"
 	"github.com/herts-msp/taxi-renewals/internal/domain"
@@ -260,8 +262,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer func() { <-purgeDone }()
 	if cfg.MetricsAddr != "" {
 		// Metrics on their own address, so the public listener never exposes them.
+		metrics, err := srv.MetricsHandler(prometheus.NewRegistry(), st)
+		if err != nil {
+			return err
+		}
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", srv.MetricsHandler(st))
+		mux.Handle("GET /metrics", metrics)
 		ms := &http.Server{Addr: cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
 	"github.com/herts-msp/taxi-renewals/internal/config"
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/service"
@@ -278,10 +280,22 @@ func TestMetricsOnTheirOwnAddress(t *testing.T) {
 			`renewals_http_request_duration_seconds_count{method="GET",route="/leaflet",status="2xx"} 3`,
 			"renewals_renewals_submitted 2", // the demo's two sent renewals
 			"renewals_outbox_waiting ", "renewals_db_open_connections ", "# TYPE renewals_http_request_duration_seconds histogram",
+			"# TYPE renewals_db_waits_total counter", "go_goroutines ", "process_resident_memory_bytes ",
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("metrics lack %q:\n%s", want, text)
 			}
+		}
+		if strings.Contains(text, "renewals_db_wait_count") {
+			t.Errorf("the old name renewals_db_wait_count (a gauge named like a histogram's count) is still served")
+		}
+		// promlint is Prometheus' own check of names, types, units and help texts.
+		problems, err := promlint.New(strings.NewReader(text)).Lint()
+		if err != nil {
+			t.Fatalf("promlint could not read /metrics: %v", err)
+		}
+		for _, p := range problems {
+			t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 		}
 	})
 }

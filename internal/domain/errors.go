@@ -4,6 +4,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error; the web layer maps each code to one HTTP status.
@@ -61,13 +62,72 @@ func NotFound() *Error {
 	return &Error{Code: CodeNotFound, Reason: ReasonNotFound, Message: NotFoundMessage}
 }
 
-// Internal wraps an unexpected error.
+// Internal wraps an unexpected error. An error that is already a database fault (see
+// DatabaseUnavailable) stays what it is: the service passes store errors through Internal, and the
+// user must hear that the database is away, not that the service is broken.
 func Internal(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) && e.Code == CodeUnavailable {
+		return e
+	}
 	return &Error{Code: CodeInternal, Reason: "internal", Message: "Sorry, there is a problem with the service.", Err: err}
 }
 
-// ErrorCode returns the code of err, or CodeInternal for any other error.
+// Reasons of a database the service cannot use just now; each is CodeUnavailable.
+const (
+	ReasonDatabaseUnreachable = "database_unreachable" // not answering, connection refused or cut, file gone
+	ReasonDatabaseFull        = "database_full"        // its disk, or its size limit, is full
+	ReasonDatabaseReadOnly    = "database_read_only"   // a read-only file, mount or server
+	ReasonDatabaseBusy        = "database_busy"        // a lock or a connection slot was not had in time
+	// The connection was lost while a write was being committed: it may or may not have been.
+	ReasonDatabaseOutcomeUnknown = "database_outcome_unknown"
+)
+
+// DatabaseUnavailable is the error for a database fault (one of the ReasonDatabase… reasons): the
+// statement that met it wrote nothing (unless the reason is ReasonDatabaseOutcomeUnknown), and
+// trying again later may work.
+func DatabaseUnavailable(reason string, err error) *Error {
+	return &Error{Code: CodeUnavailable, Reason: reason, Message: DatabaseUnavailableMessage, Err: err}
+}
+
+// DatabaseUnavailableMessage is what a user is told when the database is away.
+const DatabaseUnavailableMessage = "The service cannot use its database just now. Try again in a few minutes."
+
+// IsDatabaseFault says whether err is, or wraps, a DatabaseUnavailable error, and which reason.
+func IsDatabaseFault(err error) (string, bool) {
+	var e *Error
+	for errors.As(err, &e) {
+		if e.Code == CodeUnavailable && strings.HasPrefix(e.Reason, "database_") {
+			return e.Reason, true
+		}
+		err = e.Err
+	}
+	return "", false
+}
+
+// DatabaseFaultText says in a few words, for an operator, what a database fault reason means.
+func DatabaseFaultText(reason string) string {
+	switch reason {
+	case ReasonDatabaseUnreachable:
+		return "the database cannot be reached (not answering, connection refused or cut, or its file is gone)"
+	case ReasonDatabaseFull:
+		return "the database is full (its disk, or its size limit)"
+	case ReasonDatabaseReadOnly:
+		return "the database is read-only"
+	case ReasonDatabaseBusy:
+		return "the database is busy (a lock or a connection was not had in time)"
+	case ReasonDatabaseOutcomeUnknown:
+		return "the connection to the database was lost while a write was being committed"
+	}
+	return "the database failed"
+}
+
+// ErrorCode returns the code of err, or CodeInternal for any other error. A database fault
+// anywhere inside err is CodeUnavailable, however the error was wrapped.
 func ErrorCode(err error) Code {
+	if _, ok := IsDatabaseFault(err); ok {
+		return CodeUnavailable
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code

@@ -14,6 +14,7 @@ import (
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/service"
+	"github.com/herts-msp/taxi-renewals/internal/testdb"
 	"github.com/herts-msp/taxi-renewals/internal/testenv"
 )
 
@@ -56,6 +57,7 @@ func everyPageIsAccessible(t *testing.T, b *browser) {
 	sweepOfficerRecordsFee(s, newcomer)
 
 	sweepErrorPages(s, analystTab)
+	sweepDatabaseFault(s, b, env)
 	checkDataRoutes(t, env, analyst)
 
 	s.wantEveryRouteVisited()
@@ -504,6 +506,27 @@ func sweepErrorPages(s *sweep, tb *tab) {
 	s.open(tb, "error-not-found", "/renew/no-such-page", http.StatusNotFound)
 	s.open(tb, "error-forbidden", "/staff/users", http.StatusForbidden)
 	s.open(tb, "error-no-such-renewal", "/staff/renewals/999999", http.StatusNotFound)
+}
+
+// sweepDatabaseFault sends a form to a second instance of the service that can only read the
+// database (SQLite mode=ro; a read-only PostgreSQL session): the page a user gets when the
+// database takes no writes, a 503 saying their answers have not been saved.
+func sweepDatabaseFault(s *sweep, b *browser, env *testenv.Env) {
+	u := env.Config.DatabaseURL
+	if testdb.Postgres() {
+		u += "&default_transaction_read_only=on"
+	} else {
+		u = "file:" + u + "?mode=ro"
+	}
+	tb := b.newTab(s.t, env.InstanceAt(s.t, u).Server.URL)
+	tb.open("/renew/sign-in")
+	tb.fill(map[string]string{"council": "watford", "licence_number": testenv.DueWatford})
+	tb.fill(dobFields)
+	status := tb.press("Continue")
+	tb.wantStatus(status, http.StatusServiceUnavailable)
+	tb.wantText("h1", "Sorry, the service is unavailable")
+	tb.wantText("main", "Your answers have not been saved")
+	s.check(tb, "error-database-read-only", status)
 }
 
 // checkDataRoutes fetches each route that answers data, not a page, and checks its type.

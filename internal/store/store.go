@@ -47,6 +47,7 @@ func gormConfig() *gorm.Config {
 	return &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true, // we open transactions ourselves, where they matter
+		TranslateError:         true, // every driver error passes through classify (faults.go)
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		// For s.db (newStore): at most this many prepared statements are kept, the least
 		// recently used closed first (statements with IN lists differ by the list's length).
@@ -74,7 +75,7 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 		}
 		url += sep + "timezone=UTC"
 	}
-	gdb, err := gorm.Open(postgres.Open(url), gormConfig())
+	gdb, err := gorm.Open(postgresDialect{postgres.Open(url).(*postgres.Dialector)}, gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("database: open PostgreSQL: %w", err)
 	}
@@ -94,9 +95,9 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 }
 
 func openSQLite(ctx context.Context, url string) (*Store, error) {
-	path := strings.TrimPrefix(url, "file:")
+	path, extra := strings.TrimPrefix(url, "file:"), ""
 	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
+		path, extra = path[:i], "&"+path[i+1:] // the URL's own parameters (e.g. mode=ro) go after ours
 	}
 	if path == "" {
 		return nil, errors.New("database: empty SQLite path")
@@ -109,8 +110,8 @@ func openSQLite(ctx context.Context, url string) (*Store, error) {
 	// WAL and a busy timeout are not enough under concurrent writers: _txlock=immediate makes
 	// every transaction take the write lock at BEGIN, so none fails with "database is locked"
 	// half-way. FULL sync because evidence records must survive a power cut.
-	dsn := "file:" + path + "?_txlock=immediate&_foreign_keys=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=FULL"
-	gdb, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	dsn := "file:" + path + "?_txlock=immediate&_foreign_keys=1&_journal_mode=WAL&_busy_timeout=10000&_synchronous=FULL" + extra
+	gdb, err := gorm.Open(sqliteDialect{sqlite.Open(dsn).(*sqlite.Dialector)}, gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("database: open: %w", err)
 	}
@@ -141,7 +142,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return sqlDB.PingContext(ctx)
+	return classify(sqlDB.PingContext(ctx))
 }
 
 type migration struct {
@@ -336,15 +337,16 @@ func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) err
 
 // transactionOn is transaction on db (s.db, or s.plain for migrations).
 func (s *Store) transactionOn(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	fn, committing := watchCommit(fn)
 	if s.dialect != dialectPostgres {
-		return db.WithContext(ctx).Transaction(fn)
+		return committing(db.WithContext(ctx).Transaction(fn))
 	}
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return committing(db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockWrites).Error; err != nil {
 			return err
 		}
 		return fn(tx)
-	})
+	}))
 }
 
 // driverTransaction runs fn as a write transaction that touches only one driver's own rows (their
@@ -355,10 +357,11 @@ func (s *Store) transactionOn(ctx context.Context, db *gorm.DB, fn func(tx *gorm
 // takes the write lock exclusively: an officer's decision, a register import) still runs alone.
 // Locks are always taken in that order, so they cannot deadlock.
 func (s *Store) driverTransaction(ctx context.Context, driverID int64, fn func(tx *gorm.DB) error) error {
+	fn, committing := watchCommit(fn)
 	if s.dialect != dialectPostgres {
-		return s.db.WithContext(ctx).Transaction(fn)
+		return committing(s.db.WithContext(ctx).Transaction(fn))
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return committing(s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock_shared(?)", lockWrites).Error; err != nil {
 			return err
 		}
@@ -368,7 +371,7 @@ func (s *Store) driverTransaction(ctx context.Context, driverID int64, fn func(t
 			return err
 		}
 		return fn(tx)
-	})
+	}))
 }
 
 func newStore(gdb *gorm.DB, dialect string) (*Store, error) {
@@ -384,6 +387,9 @@ func newStore(gdb *gorm.DB, dialect string) (*Store, error) {
 	// (With it on, the suite passed on PostgreSQL too; the load test did not show it faster.)
 	// Migrations run unprepared (s.plain): a migration holds many statements, which SQLite does
 	// not prepare as one.
+	if err := classifyRowErrors(gdb); err != nil {
+		return nil, err
+	}
 	db := gdb
 	if dialect == dialectSQLite {
 		db = gdb.Session(&gorm.Session{PrepareStmt: true})

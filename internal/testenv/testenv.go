@@ -162,7 +162,14 @@ type Instance struct {
 // SecondInstance starts another instance of the service on the same database.
 func (e *Env) SecondInstance(t testing.TB) *Instance {
 	t.Helper()
-	st, err := store.Open(context.Background(), e.Config.DatabaseURL)
+	return e.InstanceAt(t, e.Config.DatabaseURL)
+}
+
+// InstanceAt starts another instance of the service on the environment's database reached by
+// another URL: through a proxy, a read-only mount, or with other SQLite parameters.
+func (e *Env) InstanceAt(t testing.TB, databaseURL string) *Instance {
+	t.Helper()
+	st, err := store.Open(context.Background(), databaseURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,21 @@ func (s *Server) handleError(err error, c echo.Context) {
 		Message: "Try again later.", Next: "/", NextText: "Go to the start page"}
 	var he *echo.HTTPError
 	var de *domain.Error
+	dbReason, dbFault := domain.IsDatabaseFault(err)
 	switch {
+	case dbFault:
+		// The database is away, full or read-only (DESIGN §3 rule 10): the statement that met it
+		// wrote nothing, so a form's answers were not saved, and trying again later may work.
+		page.Status, page.Title = http.StatusServiceUnavailable, titleFor(http.StatusServiceUnavailable)
+		page.Message = "This page cannot be shown just now because the service cannot use its database. Try again in a few minutes."
+		switch {
+		case isWrite(c.Request().Method) && dbReason == domain.ReasonDatabaseOutcomeUnknown:
+			// The answer to the COMMIT was lost: the change may have been made. Say so.
+			page.Message = "We cannot tell whether your answers were saved: the connection to the database was lost while they were being saved. Try again in a few minutes, and check your answers before you send them again."
+		case isWrite(c.Request().Method):
+			page.Message = "Your answers have not been saved: the service cannot use its database just now. Try again in a few minutes."
+		}
+		c.Response().Header().Set("Retry-After", "30")
 	case errors.Is(err, context.DeadlineExceeded) && c.Request().Context().Err() != nil:
 		// The request ran out of time (a busy machine, a slow database): the service is busy,
 		// not broken, and the user should try again.
@@ -121,6 +135,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("error page failed", slog.Any("error", rerr))
 		_ = c.String(page.Status, page.Title)
 	}
+}
+
+// isWrite says whether a request of this method asks to change something.
+func isWrite(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
 }
 
 // isLookupNotFound tells a record lookup that found nothing (or nothing the reader may see) from

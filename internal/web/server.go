@@ -4,10 +4,13 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -15,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/herts-msp/taxi-renewals/internal/config"
+	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/service"
 	"github.com/herts-msp/taxi-renewals/views"
 )
@@ -23,6 +27,8 @@ import (
 type Health interface {
 	Ping(ctx context.Context) error
 	PendingMigrations(ctx context.Context) ([]string, error)
+	// ProbeWrite commits a small write that nothing reads, to prove writes succeed now.
+	ProbeWrite(ctx context.Context) error
 }
 
 // Server holds the HTTP server's dependencies.
@@ -37,6 +43,7 @@ type Server struct {
 	policies map[string]access
 	metrics  *requestMetrics
 	csp      string
+	ready    readiness
 }
 
 // maxBodyBytes bounds every request body: the largest form is well under this.
@@ -145,14 +152,71 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
+// readiness is the last answer of /readyz. Each check writes to the database, so an answer is
+// kept for a while (readyFor, or retryFor after a failure) and checks run one at a time.
+type readiness struct {
+	mu      sync.Mutex
+	checked time.Time
+	reason  string // why the service is not ready; "" when it is
+}
+
+const (
+	readyFor = 5 * time.Second // a success is checked again after this
+	retryFor = time.Second     // a failure sooner, so a recovery is seen quickly
+)
+
+// readyz answers 200 only when the database answers, every migration has been applied and a
+// write commits; otherwise 503 with the reason in plain words (never a driver's message).
 func (s *Server) readyz(c echo.Context) error {
-	ctx := c.Request().Context()
-	if err := s.health.Ping(ctx); err != nil {
-		return c.String(http.StatusServiceUnavailable, "database not answering\n")
+	s.ready.mu.Lock()
+	defer s.ready.mu.Unlock()
+	keep := readyFor
+	if s.ready.reason != "" {
+		keep = retryFor
 	}
-	pending, err := s.health.PendingMigrations(ctx)
-	if err != nil || len(pending) > 0 {
-		return c.String(http.StatusServiceUnavailable, "migrations not current\n")
+	if s.ready.checked.IsZero() || time.Since(s.ready.checked) >= keep {
+		reason, err := s.checkReady(c.Request().Context())
+		if reason != s.ready.reason {
+			if reason != "" {
+				s.log.Warn("not ready", slog.String("reason", reason), slog.Any("error", err))
+			} else {
+				s.log.Info("ready")
+			}
+		}
+		s.ready.checked, s.ready.reason = time.Now(), reason
+	}
+	if s.ready.reason != "" {
+		c.Response().Header().Set("Retry-After", "5")
+		return c.String(http.StatusServiceUnavailable, "not ready: "+s.ready.reason+"\n")
 	}
 	return c.String(http.StatusOK, "ready\n")
+}
+
+// checkReady runs the checks of /readyz and says what failed.
+func (s *Server) checkReady(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	because := func(what string, err error) (string, error) {
+		if reason, ok := domain.IsDatabaseFault(err); ok {
+			return what + ": " + domain.DatabaseFaultText(reason), err
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return what + ": the database did not answer within 3 seconds", err
+		}
+		return what + ": the database failed", err
+	}
+	if err := s.health.Ping(ctx); err != nil {
+		return because("database not answering", err)
+	}
+	pending, err := s.health.PendingMigrations(ctx)
+	if err != nil {
+		return because("migrations not readable", err)
+	}
+	if len(pending) > 0 {
+		return fmt.Sprintf("migrations not current: %d not applied (run renewals migrate)", len(pending)), nil
+	}
+	if err := s.health.ProbeWrite(ctx); err != nil {
+		return because("database not writable", err)
+	}
+	return "", nil
 }
