@@ -121,6 +121,9 @@ func New(cfg config.Config, svc *service.Service, health Health, log *slog.Logge
 // Handler returns the server as an http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
+// ShutdownGrace is how long requests under way may take to finish once shutdown begins.
+const ShutdownGrace = 7 * time.Second
+
 // Serve runs the server until ctx is cancelled, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, addr string) error {
 	srv := &http.Server{
@@ -139,7 +142,10 @@ func (s *Server) Serve(ctx context.Context, addr string) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// SIGTERM ends the process within 10 s (a container platform's grace period is often 10 s):
+	// requests still running after ShutdownGrace are cut off with the process. Their transactions
+	// are rolled back and they were never answered, so nothing answered as done is lost.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
 }
