@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -62,64 +61,72 @@ type CoverageSums struct {
 
 // CoverageSums reads the summaries for the councils (all when empty) and ranges.
 //
-// Freshness: every write a report depends on moves report_data_version (triggers, migration
-// 0004); the summaries record the version they were built from. The version and the summaries are
-// read in one read snapshot, so a report never mixes versions. When they are current (the usual
-// case) nothing else happens and no lock is taken. When they are not, the summaries are rebuilt
-// from the raw tables in that same snapshot (without holding the write lock, so renewals and
-// evidence can still be written meanwhile), then written and read back in one short write
-// transaction, unless another report has meanwhile written summaries of a newer version, which
-// are read instead. Either way the sums include every write committed before the call began.
+// Freshness: every write transaction of the store brings the summaries up to date for what it
+// wrote before it commits (coverage_incremental.go), so a report reads them, in one read snapshot,
+// and nothing else happens: no lock is taken and nothing is rebuilt. Only when they are not
+// current (never built: a new or just-migrated database; or notes left by a write that could not
+// apply them) are they first brought up to date, in a write transaction of the store, and read
+// in it; Rebuilt then says how long that took, and CoverageCatchUps counts it.
 func (s *Store) CoverageSums(ctx context.Context, councilIDs []int64, ranges []DayRange) (CoverageSums, error) {
 	var out CoverageSums
 	if len(ranges) == 0 {
 		return out, nil
 	}
-	var b *summaryBuilder
-	var version int64
-	start := time.Now()
+	current := false
 	err := s.readSnapshot(ctx, func(snap snapshot) error {
-		cp := snap.cp
-		stale, v, err := summaryStale(ctx, cp)
-		if err != nil || !stale {
-			if err == nil {
-				err = readSums(ctx, cp, councilIDs, ranges, &out)
-			}
+		n, err := readCoverageNotes(ctx, snap.cp)
+		if err != nil || !n.current() {
 			return err
 		}
-		version = v
-		b, err = s.buildSummary(ctx, snap)
-		return err
+		current = true
+		return readSums(ctx, snap.cp, councilIDs, ranges, &out)
 	})
-	if err != nil || b == nil {
+	if err != nil || current {
 		return out, err
 	}
-	err = s.writeSummary(ctx, b, version, func(cp gorm.ConnPool) error {
+	start := time.Now()
+	s.coverageCatchUps.Add(1)
+	err = s.transaction(ctx, func(tx *gorm.DB) error {
+		cp := s.rawPool(tx.Statement.ConnPool)
+		if err := s.catchUpCoverage(ctx, cp); err != nil {
+			return err
+		}
 		return readSums(ctx, cp, councilIDs, ranges, &out)
 	})
 	out.Rebuilt = time.Since(start)
 	return out, err
 }
 
-// RebuildCoverageSummary rebuilds the summaries whether or not they are current, and says how long
-// it took.
+// catchUpCoverage makes the summaries current in the write transaction cp: builds them when they
+// have never been built or a rebuild was asked for, otherwise applies the notes.
+func (s *Store) catchUpCoverage(ctx context.Context, cp gorm.ConnPool) error {
+	n, err := readCoverageNotes(ctx, cp)
+	switch {
+	case err != nil:
+		return err
+	case !n.built || n.rebuild:
+		_, err = s.rebuildCoverage(ctx, cp)
+		return err
+	case n.pending:
+		return s.applyCoverageNotes(ctx, cp)
+	}
+	return nil
+}
+
+// CoverageCatchUps is how many reports of this Store found the summaries not current and had to
+// bring them up to date first.
+func (s *Store) CoverageCatchUps() int64 { return s.coverageCatchUps.Load() }
+
+// RebuildCoverageSummary rebuilds the summaries (and every driver's contribution) from the raw
+// tables whether or not they are current, in one write transaction, and says how long it took.
 func (s *Store) RebuildCoverageSummary(ctx context.Context) (time.Duration, error) {
-	start := time.Now()
-	var b *summaryBuilder
-	var version int64
-	err := s.readSnapshot(ctx, func(snap snapshot) error {
+	var took time.Duration
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var err error
-		if _, version, err = summaryStale(ctx, snap.cp); err != nil {
-			return err
-		}
-		b, err = s.buildSummary(ctx, snap)
+		took, err = s.rebuildCoverage(ctx, s.rawPool(tx.Statement.ConnPool))
 		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	err = s.writeSummary(ctx, b, version, nil)
-	return time.Since(start), err
+	return took, err
 }
 
 // snapshot is one consistent view of the database, for reading only. The coverage sweep reads
@@ -179,52 +186,6 @@ func (s *Store) readSnapshot(ctx context.Context, fn func(snapshot) error) error
 		snap.streams[i] = s.rawPool(conns[i%n])
 	}
 	return fn(snap)
-}
-
-// writeSummary stores what b added up for version, unless summaries of that version or a newer
-// one are already stored, then calls then (when set) in the same transaction.
-func (s *Store) writeSummary(ctx context.Context, b *summaryBuilder, version int64, then func(gorm.ConnPool) error) error {
-	// Only this writes the summaries, so on PostgreSQL it need not wait for the store's other
-	// writers: rebuilds take turns on a lock of their own, so two rebuilds of the same version do
-	// not both insert. (SQLite's BEGIN IMMEDIATE makes every writer take turns anyway.)
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		cp := s.rawPool(tx.Statement.ConnPool)
-		if s.dialect == dialectPostgres {
-			if _, err := cp.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lockSummaries); err != nil {
-				return err
-			}
-		}
-		var built int64
-		err := cp.QueryRowContext(ctx, "SELECT data_version FROM coverage_summary_state WHERE id = 1").Scan(&built)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if errors.Is(err, sql.ErrNoRows) || built < version {
-			if err := b.write(ctx, cp, version); err != nil {
-				return fmt.Errorf("write coverage summary: %w", err)
-			}
-		}
-		if then != nil {
-			return then(cp)
-		}
-		return nil
-	})
-}
-
-func summaryStale(ctx context.Context, cp gorm.ConnPool) (bool, int64, error) {
-	var version int64
-	if err := cp.QueryRowContext(ctx, "SELECT version FROM report_data_version WHERE id = 1").Scan(&version); err != nil {
-		return false, 0, err
-	}
-	var built int64
-	err := cp.QueryRowContext(ctx, "SELECT data_version FROM coverage_summary_state WHERE id = 1").Scan(&built)
-	if errors.Is(err, sql.ErrNoRows) {
-		return true, version, nil
-	}
-	if err != nil {
-		return false, 0, err
-	}
-	return built != version, version, nil
 }
 
 func inList(column string, ids []int64) (string, []any) {
@@ -565,7 +526,9 @@ func (b *Bulk) QueryRow(ctx context.Context, query string, args ...any) *sql.Row
 	return b.conn.QueryRowContext(ctx, query, args...)
 }
 
-// BulkLoad runs fn in one transaction on the raw connection: everything or nothing.
+// BulkLoad runs fn in one transaction on the raw connection: everything or nothing. Before it
+// commits, the coverage summaries are brought up to date with what it loaded, as after any
+// write transaction of the store (on PostgreSQL after taking the store's write lock).
 func (s *Store) BulkLoad(ctx context.Context, fn func(*Bulk) error) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
@@ -582,6 +545,10 @@ func (s *Store) BulkLoad(ctx context.Context, fn func(*Bulk) error) error {
 		}
 	}()
 	if err := fn(b); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := s.updateBulkCoverage(ctx, b.conn); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -29,6 +30,8 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	london  *time.Location // where report days and status dates are counted
+
+	coverageCatchUps atomic.Int64 // reports that found the coverage summaries not current
 }
 
 // Dialects the store speaks; each has its own migrations under db/migrations/<dialect>.
@@ -175,7 +178,7 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	// Each step is a write transaction, so instances starting together on one PostgreSQL
 	// database take turns (see transaction), as SQLite's BEGIN IMMEDIATE makes them.
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
+	err := s.lockedTransaction(ctx, func(tx *gorm.DB) error {
 		return tx.Exec(createMigrationsTable).Error
 	})
 	if err != nil {
@@ -187,7 +190,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	}
 	var applied []string
 	for _, m := range ms {
-		err := s.transaction(ctx, func(tx *gorm.DB) error {
+		err := s.lockedTransaction(ctx, func(tx *gorm.DB) error {
 			var n int64
 			if err := tx.Table("schema_migrations").Where("version = ?", m.Version).Count(&n).Error; err != nil {
 				return err
@@ -313,9 +316,8 @@ func Rebind(query string) string {
 
 // Advisory lock keys (PostgreSQL): one per kind of writer that must take turns.
 const (
-	lockWrites    = 7216408 // store write transactions (shared by one driver's own, see driverTransaction)
-	lockSummaries = 7216410 // coverage summary rebuilds
-	lockDriver    = 7216411 // with the driver's id: one driver's own write transactions
+	lockWrites = 7216408 // store write transactions (shared by one driver's own, see driverTransaction)
+	lockDriver = 7216411 // with the driver's id: one driver's own write transactions
 )
 
 // transaction runs fn as one write transaction, one at a time. SQLite's BEGIN IMMEDIATE runs write
@@ -325,7 +327,22 @@ const (
 // one after another, and READ COMMITTED then sees every earlier commit. Page reads, sessions,
 // rate-limit counters and the outbox claim are single statements outside these and run side by
 // side on every instance.
+//
+// Before it commits, the coverage summaries are brought up to date with what it wrote
+// (updateCoverage), rebuilt in full if a write asked for that (a leaflet version requiring
+// re-acknowledgement).
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.lockedTransaction(ctx, func(tx *gorm.DB) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.updateCoverage(ctx, s.rawPool(tx.Statement.ConnPool), true)
+	})
+}
+
+// lockedTransaction is transaction without the coverage update, for migrations (which may run
+// before the tables it reads exist).
+func (s *Store) lockedTransaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if s.dialect != dialectPostgres {
 		return s.db.WithContext(ctx).Transaction(fn)
 	}
@@ -344,9 +361,17 @@ func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) err
 // by side, one driver's steps still run one at a time, and every other write transaction (which
 // takes the write lock exclusively: an officer's decision, a register import) still runs alone.
 // Locks are always taken in that order, so they cannot deadlock.
+//
+// Before it commits, the coverage summaries are brought up to date for the driver's writes
+// (updateCoverage; never a full rebuild).
 func (s *Store) driverTransaction(ctx context.Context, driverID int64, fn func(tx *gorm.DB) error) error {
 	if s.dialect != dialectPostgres {
-		return s.db.WithContext(ctx).Transaction(fn)
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return s.updateCoverage(ctx, s.rawPool(tx.Statement.ConnPool), false)
+		})
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock_shared(?)", lockWrites).Error; err != nil {
@@ -357,7 +382,10 @@ func (s *Store) driverTransaction(ctx context.Context, driverID int64, fn func(t
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, ?)", lockDriver, int32(driverID)).Error; err != nil {
 			return err
 		}
-		return fn(tx)
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.updateCoverage(ctx, s.rawPool(tx.Statement.ConnPool), false)
 	})
 }
 

@@ -1,0 +1,825 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/herts-msp/taxi-renewals/internal/domain"
+)
+
+// Incremental coverage summaries (migration 0012). The triggers note, in each writing
+// transaction, the drivers, evidence records and renewals it touched (coverage_dirty_drivers,
+// coverage_pending_evidence, coverage_pending_renewals). Before the store's write transactions
+// commit (transaction, driverTransaction, BulkLoad) updateCoverage takes those notes and brings
+// the summaries up to date for them:
+//   - a touched driver's old contribution to coverage_stock (kept in coverage_driver_changes) is
+//     taken away and their new one, from domain.CoverageRules.StateChanges, added;
+//   - a new issue or acknowledgement of a driver leaflet version adds one to its coverage_evidence
+//     cell, and the first void of one takes one away;
+//   - a renewal change takes its old values away from coverage_renewals and adds its new ones.
+//
+// A write that reaches every driver (a driver leaflet version requiring re-acknowledgement) asks
+// for a full rebuild (coverage_rebuild_needed); the store's exclusive write transactions
+// (transaction, BulkLoad: officer and admin writes, bulk loads) do it before they commit. The
+// driver's own journey (driverTransaction) never rebuilds: it writes nothing that needs one.
+//
+// The summaries are current when coverage_summary_state has its row and no note is left. When
+// they have never been built (a new database, or just migrated) nothing is noted down to be
+// applied: the notes wait for the first build, which clears them.
+
+// coverageChunk is how many drivers are read and recomputed at a time.
+const coverageChunk = 500
+
+// coverageNotes is what is pending for the summaries.
+type coverageNotes struct {
+	built, rebuild, pending bool
+}
+
+func readCoverageNotes(ctx context.Context, cp gorm.ConnPool) (coverageNotes, error) {
+	var n coverageNotes
+	var built, rebuild, dirty, ev, ren int
+	err := cp.QueryRowContext(ctx, `SELECT
+ (SELECT COUNT(*) FROM coverage_summary_state),
+ (SELECT COUNT(*) FROM coverage_rebuild_needed),
+ (SELECT COUNT(*) FROM (SELECT 1 FROM coverage_dirty_drivers LIMIT 1) a),
+ (SELECT COUNT(*) FROM (SELECT 1 FROM coverage_pending_evidence LIMIT 1) b),
+ (SELECT COUNT(*) FROM (SELECT 1 FROM coverage_pending_renewals LIMIT 1) c)`).Scan(&built, &rebuild, &dirty, &ev, &ren)
+	n.built, n.rebuild, n.pending = built > 0, rebuild > 0, dirty+ev+ren > 0
+	return n, err
+}
+
+func (n coverageNotes) current() bool { return n.built && !n.rebuild && !n.pending }
+
+// updateCoverage brings the summaries up to date with what the transaction cp has written (and
+// anything else noted). With mayRebuild it rebuilds them in full when a write asked for it;
+// without, such a request is left for the next exclusive write or report.
+func (s *Store) updateCoverage(ctx context.Context, cp gorm.ConnPool, mayRebuild bool) error {
+	n, err := readCoverageNotes(ctx, cp)
+	if err != nil || !n.built || !n.rebuild && !n.pending {
+		return err
+	}
+	if n.rebuild {
+		if !mayRebuild {
+			return nil
+		}
+		_, err := s.rebuildCoverage(ctx, cp)
+		return err
+	}
+	return s.applyCoverageNotes(ctx, cp)
+}
+
+// stockDelta is a change of the four stock figures: licensed, aware, outstanding, ever aware.
+type stockDelta = [4]int
+
+// driverChange is one row of coverage_driver_changes.
+type driverChange struct {
+	driver int64
+	day    int32
+	delta  stockDelta
+	cnl    int64
+}
+
+// driverChanges turns a driver's state changes into their contribution to coverage_stock.
+func driverChanges(id, council int64, changes []domain.StateChange) []driverChange {
+	out := make([]driverChange, 0, len(changes))
+	var prev stockDelta
+	for _, c := range changes {
+		now := stockDelta{one(c.State.Licensed), one(c.State.Aware), one(c.State.Outstanding), one(c.State.EverAware)}
+		var d stockDelta
+		for j := range d {
+			d[j] = now[j] - prev[j]
+		}
+		prev = now
+		if d != (stockDelta{}) {
+			out = append(out, driverChange{id, DayNumber(c.Day), d, council})
+		}
+	}
+	return out
+}
+
+// coverageDeltas are changes to be added to the three summary tables, by day.
+type coverageDeltas struct {
+	stock   map[stockKey]*stockDelta
+	flows   map[flowKey]int
+	renewal map[stockKey]*[3]int
+}
+
+func newCoverageDeltas() *coverageDeltas {
+	return &coverageDeltas{stock: map[stockKey]*stockDelta{}, flows: map[flowKey]int{}, renewal: map[stockKey]*[3]int{}}
+}
+
+func (d *coverageDeltas) addStock(c driverChange, sign int) {
+	k := stockKey{c.cnl, c.day}
+	v := d.stock[k]
+	if v == nil {
+		v = &stockDelta{}
+		d.stock[k] = v
+	}
+	for j := range v {
+		v[j] += sign * c.delta[j]
+	}
+}
+
+func (d *coverageDeltas) addRenewal(r CoverageRenewal, sign int) {
+	add := func(day domain.Date, col int) {
+		k := stockKey{r.CouncilID, DayNumber(day)}
+		v := d.renewal[k]
+		if v == nil {
+			v = &[3]int{}
+			d.renewal[k] = v
+		}
+		v[col] += sign
+	}
+	if !r.Submitted.IsZero() {
+		add(r.Submitted, 0)
+	}
+	if !r.Decided.IsZero() {
+		switch r.Status {
+		case domain.StatusApproved:
+			add(r.Decided, 1)
+		case domain.StatusRefused:
+			add(r.Decided, 2)
+		}
+	}
+}
+
+// driverHistories reads the histories of the drivers whose ids satisfy cond (on a column named
+// by its argument), on one connection, one query after another. Each driver's Records are their
+// non-voided issues and acknowledgements of driver leaflet versions; record, when set, is also
+// called for each of those records, voided or not.
+func (s *Store) driverHistories(ctx context.Context, cp gorm.ConnPool, until map[int64]domain.Date, cond func(col string) string, args []any,
+	record func(*CoverageRecord)) ([]CoverageDriver, error) {
+	var drivers []CoverageDriver
+	at := map[int64]int{}
+	err := queryEach(ctx, cp, "SELECT id, council_id FROM drivers WHERE "+cond("id")+" ORDER BY id", args, func(rows *sql.Rows) error {
+		var d CoverageDriver
+		if err := rows.Scan(&d.ID, &d.CouncilID); err != nil {
+			return err
+		}
+		at[d.ID] = len(drivers)
+		drivers = append(drivers, d)
+		return nil
+	})
+	if err != nil || len(drivers) == 0 {
+		return drivers, err
+	}
+	err = queryEach(ctx, cp, "SELECT driver_id, licence_start, licence_expiry FROM licence_periods WHERE "+cond("driver_id")+" ORDER BY driver_id, id", args, func(rows *sql.Rows) error {
+		var id int64
+		var a, b string
+		if err := rows.Scan(&id, &a, &b); err != nil {
+			return err
+		}
+		var r domain.LicenceRecord
+		var err error
+		if r.Start, err = domain.ParseISODate(a); err == nil {
+			r.Expiry, err = domain.ParseISODate(b)
+		}
+		if i, ok := at[id]; ok && err == nil {
+			drivers[i].History.Licences = append(drivers[i].History.Licences, r)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = queryEach(ctx, cp, "SELECT driver_id, status, effective_from FROM licence_statuses WHERE "+cond("driver_id")+" ORDER BY driver_id, id", args, func(rows *sql.Rows) error {
+		var id int64
+		var r domain.StatusRecord
+		var from string
+		if err := rows.Scan(&id, &r.Status, &from); err != nil {
+			return err
+		}
+		var err error
+		r.From, err = domain.ParseISODate(from)
+		if i, ok := at[id]; ok && err == nil {
+			drivers[i].History.Statuses = append(drivers[i].History.Statuses, r)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var recs []CoverageRecord
+	voided := map[int64]bool{}
+	err = queryEach(ctx, cp, `SELECT id, driver_id, council_id, kind, channel, leaflet_id, CAST(occurred_at AS TEXT), voids_id FROM evidence
+WHERE `+cond("driver_id")+" ORDER BY driver_id, id", args, func(rows *sql.Rows) error {
+		var r CoverageRecord
+		var occurred string
+		var voids sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.DriverID, &r.CouncilID, &r.Kind, &r.Channel, &r.LeafletID, &occurred, &voids); err != nil {
+			return err
+		}
+		if voids.Valid {
+			voided[voids.Int64] = true
+		}
+		if r.Kind != string(domain.KindIssue) && r.Kind != string(domain.KindAcknowledgement) {
+			return nil
+		}
+		if _, driverLeaflet := until[r.LeafletID]; !driverLeaflet {
+			return nil
+		}
+		var err error
+		r.Day, err = s.storedDay(occurred)
+		recs = append(recs, r)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		r := &recs[i]
+		r.Voided = voided[r.ID]
+		if record != nil {
+			record(r)
+		}
+		if j, ok := at[r.DriverID]; ok && !r.Voided {
+			drivers[j].Records = append(drivers[j].Records, domain.AwarenessRecord{Kind: domain.EvidenceKind(r.Kind), Day: r.Day, LeafletID: r.LeafletID})
+		}
+	}
+	return drivers, nil
+}
+
+func queryEach(ctx context.Context, cp gorm.ConnPool, query string, args []any, each func(*sql.Rows) error) error {
+	rows, err := cp.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// idsIn is a condition "col IN (?, ...)" for the ids.
+func idsIn(ids []int64) (func(string) string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	list := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
+	return func(col string) string { return col + " IN " + list }, args
+}
+
+func rulesFor(in CoverageInputs, until map[int64]domain.Date) func(int64) domain.CoverageRules {
+	return func(council int64) domain.CoverageRules {
+		return domain.CoverageRules{InForceUntil: until, RefresherYears: in.Refresher[council]}
+	}
+}
+
+// applyCoverageNotes applies what the notes name to the summaries and clears them.
+func (s *Store) applyCoverageNotes(ctx context.Context, cp gorm.ConnPool) error {
+	in, err := s.coverageInputs(ctx, cp)
+	if err != nil {
+		return err
+	}
+	until := domain.InForceUntil(in.Leaflets)
+	rules := rulesFor(in, until)
+	deltas := newCoverageDeltas()
+
+	// Drivers.
+	var dirty []int64
+	err = queryEach(ctx, cp, "SELECT driver_id FROM coverage_dirty_drivers ORDER BY driver_id", nil, func(rows *sql.Rows) error {
+		var id int64
+		err := rows.Scan(&id)
+		dirty = append(dirty, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(dirty, coverageChunk) {
+		cond, args := idsIn(chunk)
+		err := queryEach(ctx, cp, "SELECT driver_id, day, council_id, licensed, aware, outstanding, ever_aware FROM coverage_driver_changes WHERE "+cond("driver_id"), args, func(rows *sql.Rows) error {
+			var c driverChange
+			var day string
+			if err := rows.Scan(&c.driver, &day, &c.cnl, &c.delta[0], &c.delta[1], &c.delta[2], &c.delta[3]); err != nil {
+				return err
+			}
+			d, err := domain.ParseISODate(day)
+			c.day = DayNumber(d)
+			deltas.addStock(c, -1)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		drivers, err := s.driverHistories(ctx, cp, until, cond, args, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := cp.ExecContext(ctx, "DELETE FROM coverage_driver_changes WHERE "+cond("driver_id"), args...); err != nil {
+			return err
+		}
+		var rows []driverChange
+		for _, d := range drivers {
+			for _, c := range driverChanges(d.ID, d.CouncilID, rules(d.CouncilID).StateChanges(d.History, d.Records)) {
+				deltas.addStock(c, 1)
+				rows = append(rows, c)
+			}
+		}
+		if err := insertDriverChanges(ctx, cp, rows); err != nil {
+			return err
+		}
+		if _, err := cp.ExecContext(ctx, "DELETE FROM coverage_dirty_drivers WHERE "+cond("driver_id"), args...); err != nil {
+			return err
+		}
+	}
+
+	// Evidence records: new issues and acknowledgements count one, the first void of one takes it
+	// away. (IN, not a join: SQLite would otherwise walk the whole evidence table in id order.)
+	type pendingRecord struct {
+		id, driver, council, leaflet int64
+		kind, channel, at            string
+		voids                        sql.NullInt64
+	}
+	var pending []pendingRecord
+	err = queryEach(ctx, cp, `SELECT e.id, e.driver_id, e.council_id, e.leaflet_id, e.kind, e.channel, CAST(e.occurred_at AS TEXT), e.voids_id
+FROM evidence e WHERE e.id IN (SELECT evidence_id FROM coverage_pending_evidence) ORDER BY e.id`, nil, func(rows *sql.Rows) error {
+		var r pendingRecord
+		err := rows.Scan(&r.id, &r.driver, &r.council, &r.leaflet, &r.kind, &r.channel, &r.at, &r.voids)
+		pending = append(pending, r)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	count := func(r pendingRecord, sign int) error {
+		if r.kind != string(domain.KindIssue) && r.kind != string(domain.KindAcknowledgement) {
+			return nil
+		}
+		if _, driverLeaflet := until[r.leaflet]; !driverLeaflet {
+			return nil
+		}
+		day, err := s.storedDay(r.at)
+		deltas.flows[flowKey{DayNumber(day), r.council, r.kind, r.channel, r.leaflet}] += sign
+		return err
+	}
+	for _, r := range pending {
+		if !r.voids.Valid {
+			if err := count(r, 1); err != nil {
+				return err
+			}
+			continue
+		}
+		var t pendingRecord
+		var earlier int
+		err := cp.QueryRowContext(ctx, `SELECT e.id, e.driver_id, e.council_id, e.leaflet_id, e.kind, e.channel, CAST(e.occurred_at AS TEXT),
+ (SELECT COUNT(*) FROM evidence v WHERE v.driver_id = e.driver_id AND v.voids_id = e.id AND v.id < ?)
+FROM evidence e WHERE e.id = ?`, r.id, r.voids.Int64).Scan(&t.id, &t.driver, &t.council, &t.leaflet, &t.kind, &t.channel, &t.at, &earlier)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if earlier == 0 {
+			if err := count(t, -1); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := cp.ExecContext(ctx, "DELETE FROM coverage_pending_evidence"); err != nil {
+		return err
+	}
+
+	// Renewals.
+	err = queryEach(ctx, cp, "SELECT sign, council_id, status, CAST(submitted_at AS TEXT), CAST(decided_at AS TEXT) FROM coverage_pending_renewals", nil, func(rows *sql.Rows) error {
+		var sign int
+		var r CoverageRenewal
+		var status string
+		var submitted, decided sql.NullString
+		if err := rows.Scan(&sign, &r.CouncilID, &status, &submitted, &decided); err != nil {
+			return err
+		}
+		r.Status = domain.RenewalStatus(status)
+		var err error
+		if submitted.Valid {
+			if r.Submitted, err = s.storedDay(submitted.String); err != nil {
+				return err
+			}
+		}
+		if decided.Valid {
+			if r.Decided, err = s.storedDay(decided.String); err != nil {
+				return err
+			}
+		}
+		deltas.addRenewal(r, sign)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := cp.ExecContext(ctx, "DELETE FROM coverage_pending_renewals"); err != nil {
+		return err
+	}
+	if err := deltas.apply(ctx, cp); err != nil {
+		return fmt.Errorf("update coverage summary: %w", err)
+	}
+	_, err = cp.ExecContext(ctx, "UPDATE coverage_summary_state SET data_version = (SELECT version FROM report_data_version WHERE id = 1) WHERE id = 1")
+	return err
+}
+
+func insertDriverChanges(ctx context.Context, cp gorm.ConnPool, rows []driverChange) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	st, err := cp.PrepareContext(ctx, "INSERT INTO coverage_driver_changes (driver_id, day, council_id, licensed, aware, outstanding, ever_aware) VALUES (?, ?, ?, ?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, c := range rows {
+		if _, err := st.ExecContext(ctx, c.driver, DateOfDay(c.day).String(), c.cnl, c.delta[0], c.delta[1], c.delta[2], c.delta[3]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply adds the deltas to the summary tables at both grains, in key order (so that writers
+// side by side on PostgreSQL take the rows' locks in the same order).
+func (d *coverageDeltas) apply(ctx context.Context, cp gorm.ConnPool) error {
+	type gk struct {
+		grain string
+		day   int32
+	}
+	month := func(day int32) int32 { return DayNumber(monthOf(DateOfDay(day))) }
+	grainsOf := func(day int32) []gk { return []gk{{"d", day}, {"m", month(day)}} }
+
+	type stockRow struct {
+		g   gk
+		cnl int64
+		v   stockDelta
+	}
+	stock := map[[2]int64]*stockRow{}
+	for k, v := range d.stock {
+		if *v == (stockDelta{}) {
+			continue
+		}
+		for i, g := range grainsOf(k.day) {
+			key := [2]int64{int64(g.day)*4 + int64(i), k.council}
+			r := stock[key]
+			if r == nil {
+				r = &stockRow{g: g, cnl: k.council}
+				stock[key] = r
+			}
+			for j := range r.v {
+				r.v[j] += v[j]
+			}
+		}
+	}
+	renewals := map[[2]int64]*stockRow{}
+	for k, v := range d.renewal {
+		if *v == [3]int{} {
+			continue
+		}
+		for i, g := range grainsOf(k.day) {
+			key := [2]int64{int64(g.day)*4 + int64(i), k.council}
+			r := renewals[key]
+			if r == nil {
+				r = &stockRow{g: g, cnl: k.council}
+				renewals[key] = r
+			}
+			for j := range 3 {
+				r.v[j] += v[j]
+			}
+		}
+	}
+	type flowRow struct {
+		g gk
+		k flowKey
+		n int
+	}
+	flows := map[flowKey]*flowRow{}
+	for k, n := range d.flows {
+		if n == 0 {
+			continue
+		}
+		for _, g := range grainsOf(k.day) {
+			fk := k
+			fk.day = g.day
+			if g.grain == "m" {
+				fk.day = -g.day - 1 // keeps the two grains apart in the map
+			}
+			r := flows[fk]
+			if r == nil {
+				r = &flowRow{g: g, k: k}
+				flows[fk] = r
+			}
+			r.n += n
+		}
+	}
+	sortedStock := func(m map[[2]int64]*stockRow) []*stockRow {
+		out := make([]*stockRow, 0, len(m))
+		for _, r := range m {
+			if r.v != (stockDelta{}) {
+				out = append(out, r)
+			}
+		}
+		slices.SortFunc(out, func(a, b *stockRow) int {
+			return cmp.Or(cmp.Compare(a.g.grain, b.g.grain), cmp.Compare(a.g.day, b.g.day), cmp.Compare(a.cnl, b.cnl))
+		})
+		return out
+	}
+	exec := func(query string, rows int, args func(i int) []any) error {
+		if rows == 0 {
+			return nil
+		}
+		st, err := cp.PrepareContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i := range rows {
+			if _, err := st.ExecContext(ctx, args(i)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	sr := sortedStock(stock)
+	err := exec(`INSERT INTO coverage_stock (grain, council_id, day, licensed, aware, outstanding, ever_aware) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (grain, day, council_id) DO UPDATE SET licensed = coverage_stock.licensed + excluded.licensed,
+ aware = coverage_stock.aware + excluded.aware, outstanding = coverage_stock.outstanding + excluded.outstanding,
+ ever_aware = coverage_stock.ever_aware + excluded.ever_aware`, len(sr), func(i int) []any {
+		r := sr[i]
+		return []any{r.g.grain, r.cnl, DateOfDay(r.g.day).String(), r.v[0], r.v[1], r.v[2], r.v[3]}
+	})
+	if err != nil {
+		return err
+	}
+	fr := make([]*flowRow, 0, len(flows))
+	for _, r := range flows {
+		if r.n != 0 {
+			fr = append(fr, r)
+		}
+	}
+	slices.SortFunc(fr, func(a, b *flowRow) int {
+		return cmp.Or(cmp.Compare(a.g.grain, b.g.grain), cmp.Compare(a.g.day, b.g.day), cmp.Compare(a.k.council, b.k.council),
+			cmp.Compare(a.k.kind, b.k.kind), cmp.Compare(a.k.channel, b.k.channel), cmp.Compare(a.k.leaflet, b.k.leaflet))
+	})
+	err = exec(`INSERT INTO coverage_evidence (grain, day, council_id, kind, channel, leaflet_id, n) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (grain, day, council_id, kind, channel, leaflet_id) DO UPDATE SET n = coverage_evidence.n + excluded.n`, len(fr), func(i int) []any {
+		r := fr[i]
+		return []any{r.g.grain, DateOfDay(r.g.day).String(), r.k.council, r.k.kind, r.k.channel, r.k.leaflet, r.n}
+	})
+	if err != nil {
+		return err
+	}
+	// A cell a void has emptied goes, as a rebuild would not write it (the report would
+	// otherwise show a channel or version with 0). Stock and renewal cells left at zero add
+	// nothing and stay.
+	var emptied []*flowRow
+	for _, r := range fr {
+		if r.n < 0 {
+			emptied = append(emptied, r)
+		}
+	}
+	err = exec(`DELETE FROM coverage_evidence WHERE grain = ? AND day = ? AND council_id = ? AND kind = ? AND channel = ? AND leaflet_id = ? AND n = 0`,
+		len(emptied), func(i int) []any {
+			r := emptied[i]
+			return []any{r.g.grain, DateOfDay(r.g.day).String(), r.k.council, r.k.kind, r.k.channel, r.k.leaflet}
+		})
+	if err != nil {
+		return err
+	}
+	rr := sortedStock(renewals)
+	return exec(`INSERT INTO coverage_renewals (grain, council_id, day, submitted, approved, refused) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (grain, day, council_id) DO UPDATE SET submitted = coverage_renewals.submitted + excluded.submitted,
+ approved = coverage_renewals.approved + excluded.approved, refused = coverage_renewals.refused + excluded.refused`, len(rr), func(i int) []any {
+		r := rr[i]
+		return []any{r.g.grain, r.cnl, DateOfDay(r.g.day).String(), r.v[0], r.v[1], r.v[2]}
+	})
+}
+
+// rebuildCoverage rebuilds every summary, and every driver's contribution, from the raw tables
+// in the write transaction cp, a chunk of drivers at a time, and clears every note.
+func (s *Store) rebuildCoverage(ctx context.Context, cp gorm.ConnPool) (time.Duration, error) {
+	start := time.Now()
+	in, err := s.coverageInputs(ctx, cp)
+	if err != nil {
+		return 0, err
+	}
+	until := domain.InForceUntil(in.Leaflets)
+	rules := rulesFor(in, until)
+	for _, t := range []string{"coverage_driver_changes", "coverage_dirty_drivers", "coverage_pending_evidence", "coverage_pending_renewals", "coverage_rebuild_needed"} {
+		if _, err := cp.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			return 0, err
+		}
+	}
+	b := &summaryBuilder{stock: map[stockKey]*[4]int{}, flows: map[flowKey]int{}, renewal: map[stockKey]*[3]int{}}
+	record := func(r *CoverageRecord) {
+		if !r.Voided {
+			b.flows[flowKey{DayNumber(r.Day), r.CouncilID, r.Kind, r.Channel, r.LeafletID}]++
+		}
+	}
+	const chunk = 5000
+	after := int64(-1 << 62)
+	for {
+		var ids []int64
+		err := queryEach(ctx, cp, "SELECT id FROM drivers WHERE id > ? ORDER BY id LIMIT ?", []any{after, chunk}, func(rows *sql.Rows) error {
+			var id int64
+			err := rows.Scan(&id)
+			ids = append(ids, id)
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		lo, hi := ids[0], ids[len(ids)-1]
+		after = hi
+		cond := func(col string) string { return col + " >= ? AND " + col + " <= ?" }
+		drivers, err := s.driverHistories(ctx, cp, until, cond, []any{lo, hi}, record)
+		if err != nil {
+			return 0, err
+		}
+		var rows []driverChange
+		for _, d := range drivers {
+			for _, c := range driverChanges(d.ID, d.CouncilID, rules(d.CouncilID).StateChanges(d.History, d.Records)) {
+				rows = append(rows, c)
+				k := stockKey{c.cnl, c.day}
+				v := b.stock[k]
+				if v == nil {
+					v = &[4]int{}
+					b.stock[k] = v
+				}
+				for j := range v {
+					v[j] += c.delta[j]
+				}
+			}
+		}
+		if err := insertDriverChanges(ctx, cp, rows); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.scanRenewals(ctx, cp, b.addRenewal); err != nil {
+		return 0, err
+	}
+	var version int64
+	if err := cp.QueryRowContext(ctx, "SELECT version FROM report_data_version WHERE id = 1").Scan(&version); err != nil {
+		return 0, err
+	}
+	if err := b.write(ctx, cp, version); err != nil {
+		return 0, fmt.Errorf("write coverage summary: %w", err)
+	}
+	return time.Since(start), nil
+}
+
+// updateBulkCoverage is updateCoverage for a bulk load, which on PostgreSQL first takes the
+// store's write lock (when there is anything to update), so no other writer's notes are applied
+// meanwhile.
+func (s *Store) updateBulkCoverage(ctx context.Context, cp gorm.ConnPool) error {
+	if s.dialect == dialectPostgres {
+		n, err := readCoverageNotes(ctx, cp)
+		if err != nil || !n.built || !n.rebuild && !n.pending {
+			return err
+		}
+		if _, err := cp.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lockWrites); err != nil {
+			return err
+		}
+	}
+	return s.updateCoverage(ctx, cp, true)
+}
+
+// VerifyCoverageSummary compares the stored summaries with a fresh build from the raw tables (by
+// the streaming sweep, not the code that keeps them up to date), in one read snapshot, and lists
+// every difference (none when they agree): a cell whose stored figures differ from the fresh
+// ones, and notes left unapplied. Cells whose figures are all zero count as absent.
+func (s *Store) VerifyCoverageSummary(ctx context.Context) ([]string, error) {
+	var diffs []string
+	err := s.readSnapshot(ctx, func(snap snapshot) error {
+		n, err := readCoverageNotes(ctx, snap.cp)
+		if err != nil {
+			return err
+		}
+		if !n.built {
+			diffs = append(diffs, "the summaries have never been built")
+		}
+		if n.rebuild {
+			diffs = append(diffs, "a full rebuild has been asked for and not done")
+		}
+		if n.pending {
+			diffs = append(diffs, "writes are noted that the summaries do not count yet")
+		}
+		b, err := s.buildSummary(ctx, snap)
+		if err != nil {
+			return err
+		}
+		want := b.cells()
+		got := map[string][]int{}
+		read := func(query, table string, keyCols, width int) error {
+			return queryEach(ctx, snap.cp, query, nil, func(rows *sql.Rows) error {
+				key := make([]string, keyCols)
+				vals := make([]int, width)
+				dest := make([]any, 0, keyCols+width)
+				for i := range key {
+					dest = append(dest, &key[i])
+				}
+				for i := range vals {
+					dest = append(dest, &vals[i])
+				}
+				if err := rows.Scan(dest...); err != nil {
+					return err
+				}
+				if !allZero(vals) {
+					got[table+" "+strings.Join(key, " ")] = vals
+				}
+				return nil
+			})
+		}
+		if err := read("SELECT grain, CAST(council_id AS TEXT), day, licensed, aware, outstanding, ever_aware FROM coverage_stock", "stock", 3, 4); err != nil {
+			return err
+		}
+		if err := read("SELECT grain, CAST(council_id AS TEXT), day, kind, channel, CAST(leaflet_id AS TEXT), n FROM coverage_evidence", "evidence", 6, 1); err != nil {
+			return err
+		}
+		if err := read("SELECT grain, CAST(council_id AS TEXT), day, submitted, approved, refused FROM coverage_renewals", "renewals", 3, 3); err != nil {
+			return err
+		}
+		var keys []string
+		for k := range want {
+			keys = append(keys, k)
+		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if !slices.Equal(want[k], got[k]) {
+				diffs = append(diffs, fmt.Sprintf("%s: stored %s, fresh %s", k, orNone(got[k]), orNone(want[k])))
+			}
+		}
+		return nil
+	})
+	return diffs, err
+}
+
+func allZero(v []int) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func orNone(v []int) string {
+	if v == nil {
+		return "none"
+	}
+	return fmt.Sprint(v)
+}
+
+// cells are the builder's figures at both grains, keyed as VerifyCoverageSummary keys them
+// ("table grain council day ..."), all-zero cells left out.
+func (b *summaryBuilder) cells() map[string][]int {
+	out := map[string][]int{}
+	month := func(day int32) int32 { return DayNumber(monthOf(DateOfDay(day))) }
+	add := func(table string, day int32, council int64, rest string, v []int) {
+		for _, g := range []struct {
+			grain string
+			day   int32
+		}{{"d", day}, {"m", month(day)}} {
+			k := fmt.Sprintf("%s %s %d %s%s", table, g.grain, council, DateOfDay(g.day), rest)
+			cur := out[k]
+			if cur == nil {
+				cur = make([]int, len(v))
+				out[k] = cur
+			}
+			for i := range v {
+				cur[i] += v[i]
+			}
+		}
+	}
+	for k, v := range b.stock {
+		add("stock", k.day, k.council, "", v[:])
+	}
+	for k, n := range b.flows {
+		add("evidence", k.day, k.council, fmt.Sprintf(" %s %s %d", k.kind, k.channel, k.leaflet), []int{n})
+	}
+	for k, v := range b.renewal {
+		add("renewals", k.day, k.council, "", v[:])
+	}
+	for k, v := range out {
+		if allZero(v) {
+			delete(out, k)
+		}
+	}
+	return out
+}
