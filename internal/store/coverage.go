@@ -61,32 +61,57 @@ type CoverageSums struct {
 
 // CoverageSums reads the summaries for the councils (all when empty) and ranges.
 //
-// Freshness: every write transaction of the store brings the summaries up to date for what it
-// wrote before it commits (coverage_incremental.go), so a report reads them, in one read snapshot,
-// and nothing else happens: no lock is taken and nothing is rebuilt. Only when they are not
-// current (never built: a new or just-migrated database; or notes left by a write that could not
-// apply them) are they first brought up to date, in a write transaction of the store, and read
-// in it; Rebuilt then says how long that took, and CoverageCatchUps counts it.
+// Freshness: every write transaction of the store appends what it changed to the deltas before
+// it commits (coverage_incremental.go), so a report reads summaries and deltas, in one read
+// snapshot, and nothing else happens: no lock is taken and nothing is rebuilt. When it finds
+// more than CoverageFoldAt unfolded delta rows it folds them first (FoldCoverageDeltas), so that
+// reading stays quick when no "serve" folds them. Only when the summaries are not current (never
+// built: a new or just-migrated database; a rebuild asked for by a write that could not do it)
+// are they first rebuilt, in a write transaction of the store, and read in it; Rebuilt then says
+// how long that took, and CoverageCatchUps counts it.
 func (s *Store) CoverageSums(ctx context.Context, councilIDs []int64, ranges []DayRange) (CoverageSums, error) {
 	var out CoverageSums
 	if len(ranges) == 0 {
 		return out, nil
 	}
-	current := false
-	err := s.readSnapshot(ctx, func(snap snapshot) error {
-		n, err := readCoverageNotes(ctx, snap.cp)
-		if err != nil || !n.current() {
-			return err
+	for attempt := 0; ; attempt++ {
+		current, fold := false, false
+		err := s.readSnapshot(ctx, func(snap snapshot) error {
+			n, err := readCoverageNotes(ctx, snap.cp)
+			if err != nil || !n.current() {
+				return err
+			}
+			current = true
+			if attempt == 0 {
+				unfolded, err := unfoldedDeltas(ctx, snap.cp)
+				if fold = unfolded > CoverageFoldAt; err != nil || fold {
+					return err
+				}
+			}
+			return readSums(ctx, snap.cp, councilIDs, ranges, &out)
+		})
+		if err != nil {
+			return out, err
 		}
-		current = true
-		return readSums(ctx, snap.cp, councilIDs, ranges, &out)
-	})
-	if err != nil || current {
-		return out, err
+		if !current {
+			break
+		}
+		if !fold {
+			return out, nil
+		}
+		for {
+			n, err := s.FoldCoverageDeltas(ctx)
+			if err != nil {
+				return out, err
+			}
+			if n < coverageFoldBatch {
+				break
+			}
+		}
 	}
 	start := time.Now()
-	s.coverageCatchUps.Add(1)
-	err = s.transaction(ctx, func(tx *gorm.DB) error {
+	s.coverage.catchUps.Add(1)
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		cp := s.rawPool(tx.Statement.ConnPool)
 		if err := s.catchUpCoverage(ctx, cp); err != nil {
 			return err
@@ -107,15 +132,15 @@ func (s *Store) catchUpCoverage(ctx context.Context, cp gorm.ConnPool) error {
 	case !n.built || n.rebuild:
 		_, err = s.rebuildCoverage(ctx, cp)
 		return err
-	case n.pending:
-		return s.applyCoverageNotes(ctx, cp)
+	case n.pending():
+		return s.applyCoverageNotes(ctx, cp, n)
 	}
 	return nil
 }
 
 // CoverageCatchUps is how many reports of this Store found the summaries not current and had to
 // bring them up to date first.
-func (s *Store) CoverageCatchUps() int64 { return s.coverageCatchUps.Load() }
+func (s *Store) CoverageCatchUps() int64 { return s.coverage.catchUps.Load() }
 
 // RebuildCoverageSummary rebuilds the summaries (and every driver's contribution) from the raw
 // tables whether or not they are current, in one write transaction, and says how long it took.
@@ -254,12 +279,21 @@ func readSums(ctx context.Context, cp gorm.ConnPool, councilIDs []int64, ranges 
 		stockPieces = append(stockPieces, splitRange(i, domain.Date{Year: stockEpochYear, Month: time.January, Day: 1}, r.To)...)
 		flowPieces = append(flowPieces, splitRange(i, r.From, r.To)...)
 	}
-	query := func(ps []piece, sel, table, group string, scan func(*sql.Rows) error) error {
+	// One statement per table sums its summary rows and its unfolded deltas (coverage_*_delta,
+	// by day: a delta's day falls in exactly one piece of each range), so it sees a fold whole or
+	// not at all whatever the isolation level. A delta can bring an evidence cell to 0 (a void):
+	// such a cell is left out, as a fresh build would not have it.
+	query := func(ps []piece, cols, sums, table, group, having string, scan func(*sql.Rows) error) error {
 		cte, args := piecesCTE(ps)
 		cond, cargs := inList("t.council_id", councilIDs)
-		rows, err := cp.QueryContext(ctx, cte+"SELECT p.idx, t.council_id, "+sel+" FROM pieces p JOIN "+table+
-			" t ON t.grain = p.grain AND t.day >= p.from_day AND t.day < p.to_day WHERE 1 = 1"+cond+
-			" GROUP BY p.idx, t.council_id"+group, append(args, cargs...)...)
+		args = append(append(args, cargs...), cargs...)
+		q := cte + "SELECT idx, council_id, " + sums + " FROM (" +
+			"SELECT p.idx, t.council_id, " + cols + " FROM pieces p JOIN " + table +
+			" t ON t.grain = p.grain AND t.day >= p.from_day AND t.day < p.to_day WHERE 1 = 1" + cond +
+			" UNION ALL SELECT p.idx, t.council_id, " + cols + " FROM pieces p JOIN " + table +
+			"_delta t ON t.day >= p.from_day AND t.day < p.to_day WHERE 1 = 1" + cond +
+			") u GROUP BY idx, council_id" + group + having
+		rows, err := cp.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -271,7 +305,8 @@ func readSums(ctx context.Context, cp gorm.ConnPool, councilIDs []int64, ranges 
 		}
 		return rows.Err()
 	}
-	err := query(stockPieces, "SUM(t.licensed), SUM(t.aware), SUM(t.outstanding), SUM(t.ever_aware)", "coverage_stock", "", func(rows *sql.Rows) error {
+	err := query(stockPieces, "t.licensed, t.aware, t.outstanding, t.ever_aware", "SUM(licensed), SUM(aware), SUM(outstanding), SUM(ever_aware)",
+		"coverage_stock", "", "", func(rows *sql.Rows) error {
 		var l StockLevel
 		if err := rows.Scan(&l.Period, &l.CouncilID, &l.Licensed, &l.Aware, &l.Outstanding, &l.EverAware); err != nil {
 			return err
@@ -282,7 +317,8 @@ func readSums(ctx context.Context, cp gorm.ConnPool, councilIDs []int64, ranges 
 	if err != nil {
 		return err
 	}
-	err = query(flowPieces, "t.kind, t.channel, t.leaflet_id, SUM(t.n)", "coverage_evidence", ", t.kind, t.channel, t.leaflet_id", func(rows *sql.Rows) error {
+	err = query(flowPieces, "t.kind, t.channel, t.leaflet_id, t.n", "kind, channel, leaflet_id, SUM(n)", "coverage_evidence",
+		", kind, channel, leaflet_id", " HAVING SUM(n) <> 0", func(rows *sql.Rows) error {
 		var c EvidenceCount
 		if err := rows.Scan(&c.Period, &c.CouncilID, &c.Kind, &c.Channel, &c.LeafletID, &c.N); err != nil {
 			return err
@@ -293,7 +329,7 @@ func readSums(ctx context.Context, cp gorm.ConnPool, councilIDs []int64, ranges 
 	if err != nil {
 		return err
 	}
-	return query(flowPieces, "SUM(t.submitted), SUM(t.approved), SUM(t.refused)", "coverage_renewals", "", func(rows *sql.Rows) error {
+	return query(flowPieces, "t.submitted, t.approved, t.refused", "SUM(submitted), SUM(approved), SUM(refused)", "coverage_renewals", "", "", func(rows *sql.Rows) error {
 		var c RenewalCount
 		if err := rows.Scan(&c.Period, &c.CouncilID, &c.Submitted, &c.Approved, &c.Refused); err != nil {
 			return err
@@ -398,7 +434,7 @@ func (b *summaryBuilder) addRenewal(r CoverageRenewal) error {
 }
 
 // write replaces the summaries with what the builder added up, at both grains.
-func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool, version int64) error {
+func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool) error {
 	for _, t := range []string{"coverage_stock", "coverage_evidence", "coverage_renewals", "coverage_summary_state"} {
 		if _, err := cp.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return err
@@ -497,7 +533,7 @@ func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool, version in
 	if err != nil {
 		return err
 	}
-	_, err = cp.ExecContext(ctx, "INSERT INTO coverage_summary_state (id, data_version, built_at) VALUES (1, ?, ?)", version, time.Now().UTC())
+	_, err = cp.ExecContext(ctx, "INSERT INTO coverage_summary_state (id, built_at) VALUES (1, ?)", time.Now().UTC())
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -40,8 +41,11 @@ const coverageChunk = 500
 
 // coverageNotes is what is pending for the summaries.
 type coverageNotes struct {
-	built, rebuild, pending bool
+	built, rebuild        bool
+	dirty, evidence, renw bool // notes of each kind are left
 }
+
+func (n coverageNotes) pending() bool { return n.dirty || n.evidence || n.renw }
 
 func readCoverageNotes(ctx context.Context, cp gorm.ConnPool) (coverageNotes, error) {
 	var n coverageNotes
@@ -52,18 +56,53 @@ func readCoverageNotes(ctx context.Context, cp gorm.ConnPool) (coverageNotes, er
  (SELECT COUNT(*) FROM (SELECT 1 FROM coverage_dirty_drivers LIMIT 1) a),
  (SELECT COUNT(*) FROM (SELECT 1 FROM coverage_pending_evidence LIMIT 1) b),
  (SELECT COUNT(*) FROM (SELECT 1 FROM coverage_pending_renewals LIMIT 1) c)`).Scan(&built, &rebuild, &dirty, &ev, &ren)
-	n.built, n.rebuild, n.pending = built > 0, rebuild > 0, dirty+ev+ren > 0
+	n.built, n.rebuild, n.dirty, n.evidence, n.renw = built > 0, rebuild > 0, dirty > 0, ev > 0, ren > 0
 	return n, err
 }
 
-func (n coverageNotes) current() bool { return n.built && !n.rebuild && !n.pending }
+func (n coverageNotes) current() bool { return n.built && !n.rebuild && !n.pending() }
 
-// updateCoverage brings the summaries up to date with what the transaction cp has written (and
-// anything else noted). With mayRebuild it rebuilds them in full when a write asked for it;
-// without, such a request is left for the next exclusive write or report.
+// coverageStats counts the store's coverage work, for tests and benchmarks.
+type coverageStats struct {
+	catchUps   atomic.Int64 // reports that found the summaries not current
+	updates    atomic.Int64 // write transactions that had something to count
+	statements atomic.Int64 // statements those ran for it (each a round trip on PostgreSQL)
+	folds      atomic.Int64 // delta rows folded into the summaries
+}
+
+// CoverageWriteStatements says how many write transactions have had something to count for the
+// summaries, and how many statements they ran for it (the notes' read included), since Open.
+func (s *Store) CoverageWriteStatements() (writes, statements int64) {
+	return s.coverage.updates.Load(), s.coverage.statements.Load()
+}
+
+// countingPool counts the statements run through it.
+type countingPool struct {
+	gorm.ConnPool
+	n *int64
+}
+
+func (c countingPool) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	*c.n++
+	return c.ConnPool.ExecContext(ctx, q, args...)
+}
+
+func (c countingPool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	*c.n++
+	return c.ConnPool.QueryContext(ctx, q, args...)
+}
+
+func (c countingPool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	*c.n++
+	return c.ConnPool.QueryRowContext(ctx, q, args...)
+}
+
+// updateCoverage counts what the transaction cp has written (and anything else noted) as deltas.
+// With mayRebuild it rebuilds the summaries in full when a write asked for it; without, such a
+// request is left for the next exclusive write or report.
 func (s *Store) updateCoverage(ctx context.Context, cp gorm.ConnPool, mayRebuild bool) error {
 	n, err := readCoverageNotes(ctx, cp)
-	if err != nil || !n.built || !n.rebuild && !n.pending {
+	if err != nil || !n.built || !n.rebuild && !n.pending() {
 		return err
 	}
 	if n.rebuild {
@@ -73,7 +112,11 @@ func (s *Store) updateCoverage(ctx context.Context, cp gorm.ConnPool, mayRebuild
 		_, err := s.rebuildCoverage(ctx, cp)
 		return err
 	}
-	return s.applyCoverageNotes(ctx, cp)
+	statements := int64(1) // the notes' read
+	err = s.applyCoverageNotes(ctx, countingPool{cp, &statements}, n)
+	s.coverage.updates.Add(1)
+	s.coverage.statements.Add(statements)
+	return err
 }
 
 // stockDelta is a change of the four stock figures: licensed, aware, outstanding, ever aware.
@@ -277,174 +320,229 @@ func rulesFor(in CoverageInputs, until map[int64]domain.Date) func(int64) domain
 	}
 }
 
-// applyCoverageNotes applies what the notes name to the summaries and clears them.
-func (s *Store) applyCoverageNotes(ctx context.Context, cp gorm.ConnPool) error {
-	in, err := s.coverageInputs(ctx, cp)
-	if err != nil {
-		return err
-	}
-	until := domain.InForceUntil(in.Leaflets)
-	rules := rulesFor(in, until)
+// applyCoverageNotes counts what the notes n name as deltas and clears the notes. Each note
+// table is read and cleared by one DELETE ... RETURNING; the deltas are appended by one INSERT
+// per table (never an UPDATE of a row another writer shares).
+func (s *Store) applyCoverageNotes(ctx context.Context, cp gorm.ConnPool, n coverageNotes) error {
 	deltas := newCoverageDeltas()
+	var until map[int64]domain.Date
+	if n.dirty || n.evidence {
+		in, err := s.coverageInputs(ctx, cp)
+		if err != nil {
+			return err
+		}
+		until = domain.InForceUntil(in.Leaflets)
+		rules := rulesFor(in, until)
 
-	// Drivers.
-	var dirty []int64
-	err = queryEach(ctx, cp, "SELECT driver_id FROM coverage_dirty_drivers ORDER BY driver_id", nil, func(rows *sql.Rows) error {
-		var id int64
-		err := rows.Scan(&id)
-		dirty = append(dirty, id)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for chunk := range slices.Chunk(dirty, coverageChunk) {
-		cond, args := idsIn(chunk)
-		err := queryEach(ctx, cp, "SELECT driver_id, day, council_id, licensed, aware, outstanding, ever_aware FROM coverage_driver_changes WHERE "+cond("driver_id"), args, func(rows *sql.Rows) error {
-			var c driverChange
-			var day string
-			if err := rows.Scan(&c.driver, &day, &c.cnl, &c.delta[0], &c.delta[1], &c.delta[2], &c.delta[3]); err != nil {
-				return err
-			}
-			d, err := domain.ParseISODate(day)
-			c.day = DayNumber(d)
-			deltas.addStock(c, -1)
+		// Drivers.
+		var dirty []int64
+		err = queryEach(ctx, cp, "DELETE FROM coverage_dirty_drivers RETURNING driver_id", nil, func(rows *sql.Rows) error {
+			var id int64
+			err := rows.Scan(&id)
+			dirty = append(dirty, id)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		drivers, err := s.driverHistories(ctx, cp, until, cond, args, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := cp.ExecContext(ctx, "DELETE FROM coverage_driver_changes WHERE "+cond("driver_id"), args...); err != nil {
-			return err
-		}
-		var rows []driverChange
-		for _, d := range drivers {
-			for _, c := range driverChanges(d.ID, d.CouncilID, rules(d.CouncilID).StateChanges(d.History, d.Records)) {
-				deltas.addStock(c, 1)
-				rows = append(rows, c)
+		slices.Sort(dirty)
+		for chunk := range slices.Chunk(dirty, coverageChunk) {
+			cond, args := idsIn(chunk)
+			err := queryEach(ctx, cp, "DELETE FROM coverage_driver_changes WHERE "+cond("driver_id")+
+				" RETURNING driver_id, day, council_id, licensed, aware, outstanding, ever_aware", args, func(rows *sql.Rows) error {
+				var c driverChange
+				var day string
+				if err := rows.Scan(&c.driver, &day, &c.cnl, &c.delta[0], &c.delta[1], &c.delta[2], &c.delta[3]); err != nil {
+					return err
+				}
+				d, err := domain.ParseISODate(day)
+				c.day = DayNumber(d)
+				deltas.addStock(c, -1)
+				return err
+			})
+			if err != nil {
+				return err
 			}
-		}
-		if err := insertDriverChanges(ctx, cp, rows); err != nil {
-			return err
-		}
-		if _, err := cp.ExecContext(ctx, "DELETE FROM coverage_dirty_drivers WHERE "+cond("driver_id"), args...); err != nil {
-			return err
+			drivers, err := s.driverHistories(ctx, cp, until, cond, args, nil)
+			if err != nil {
+				return err
+			}
+			var rows []driverChange
+			for _, d := range drivers {
+				for _, c := range driverChanges(d.ID, d.CouncilID, rules(d.CouncilID).StateChanges(d.History, d.Records)) {
+					deltas.addStock(c, 1)
+					rows = append(rows, c)
+				}
+			}
+			if err := insertDriverChanges(ctx, cp, rows); err != nil {
+				return err
+			}
 		}
 	}
 
 	// Evidence records: new issues and acknowledgements count one, the first void of one takes it
 	// away. (IN, not a join: SQLite would otherwise walk the whole evidence table in id order.)
-	type pendingRecord struct {
-		id, driver, council, leaflet int64
-		kind, channel, at            string
-		voids                        sql.NullInt64
-	}
-	var pending []pendingRecord
-	err = queryEach(ctx, cp, `SELECT e.id, e.driver_id, e.council_id, e.leaflet_id, e.kind, e.channel, CAST(e.occurred_at AS TEXT), e.voids_id
-FROM evidence e WHERE e.id IN (SELECT evidence_id FROM coverage_pending_evidence) ORDER BY e.id`, nil, func(rows *sql.Rows) error {
-		var r pendingRecord
-		err := rows.Scan(&r.id, &r.driver, &r.council, &r.leaflet, &r.kind, &r.channel, &r.at, &r.voids)
-		pending = append(pending, r)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	count := func(r pendingRecord, sign int) error {
-		if r.kind != string(domain.KindIssue) && r.kind != string(domain.KindAcknowledgement) {
-			return nil
+	if n.evidence {
+		type pendingRecord struct {
+			id, driver, council, leaflet int64
+			kind, channel, at            string
+			voids                        sql.NullInt64
+			earlier                      int // voids of the record this one voids, before this one
 		}
-		if _, driverLeaflet := until[r.leaflet]; !driverLeaflet {
-			return nil
-		}
-		day, err := s.storedDay(r.at)
-		deltas.flows[flowKey{DayNumber(day), r.council, r.kind, r.channel, r.leaflet}] += sign
-		return err
-	}
-	for _, r := range pending {
-		if !r.voids.Valid {
-			if err := count(r, 1); err != nil {
-				return err
-			}
-			continue
-		}
-		var t pendingRecord
-		var earlier int
-		err := cp.QueryRowContext(ctx, `SELECT e.id, e.driver_id, e.council_id, e.leaflet_id, e.kind, e.channel, CAST(e.occurred_at AS TEXT),
- (SELECT COUNT(*) FROM evidence v WHERE v.driver_id = e.driver_id AND v.voids_id = e.id AND v.id < ?)
-FROM evidence e WHERE e.id = ?`, r.id, r.voids.Int64).Scan(&t.id, &t.driver, &t.council, &t.leaflet, &t.kind, &t.channel, &t.at, &earlier)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
+		var ids []int64
+		err := queryEach(ctx, cp, "DELETE FROM coverage_pending_evidence RETURNING evidence_id", nil, func(rows *sql.Rows) error {
+			var id int64
+			err := rows.Scan(&id)
+			ids = append(ids, id)
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		if earlier == 0 {
-			if err := count(t, -1); err != nil {
+		slices.Sort(ids)
+		var pending, voided []pendingRecord
+		for chunk := range slices.Chunk(ids, coverageChunk) {
+			cond, args := idsIn(chunk)
+			err = queryEach(ctx, cp, `SELECT e.id, e.driver_id, e.council_id, e.leaflet_id, e.kind, e.channel, CAST(e.occurred_at AS TEXT), e.voids_id
+FROM evidence e WHERE `+cond("e.id")+" ORDER BY e.id", args, func(rows *sql.Rows) error {
+				var r pendingRecord
+				err := rows.Scan(&r.id, &r.driver, &r.council, &r.leaflet, &r.kind, &r.channel, &r.at, &r.voids)
+				pending = append(pending, r)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 		}
-	}
-	if _, err := cp.ExecContext(ctx, "DELETE FROM coverage_pending_evidence"); err != nil {
-		return err
+		count := func(r pendingRecord, sign int) error {
+			if r.kind != string(domain.KindIssue) && r.kind != string(domain.KindAcknowledgement) {
+				return nil
+			}
+			if _, driverLeaflet := until[r.leaflet]; !driverLeaflet {
+				return nil
+			}
+			day, err := s.storedDay(r.at)
+			deltas.flows[flowKey{DayNumber(day), r.council, r.kind, r.channel, r.leaflet}] += sign
+			return err
+		}
+		for _, r := range pending {
+			if !r.voids.Valid {
+				if err := count(r, 1); err != nil {
+					return err
+				}
+				continue
+			}
+			var t pendingRecord
+			err := cp.QueryRowContext(ctx, `SELECT e.id, e.driver_id, e.council_id, e.leaflet_id, e.kind, e.channel, CAST(e.occurred_at AS TEXT),
+ (SELECT COUNT(*) FROM evidence v WHERE v.driver_id = e.driver_id AND v.voids_id = e.id AND v.id < ?)
+FROM evidence e WHERE e.id = ?`, r.id, r.voids.Int64).Scan(&t.id, &t.driver, &t.council, &t.leaflet, &t.kind, &t.channel, &t.at, &t.earlier)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			voided = append(voided, t)
+		}
+		for _, t := range voided {
+			if t.earlier == 0 {
+				if err := count(t, -1); err != nil {
+					return err
+				}
+			}
+		}
 	}
 
 	// Renewals.
-	err = queryEach(ctx, cp, "SELECT sign, council_id, status, CAST(submitted_at AS TEXT), CAST(decided_at AS TEXT) FROM coverage_pending_renewals", nil, func(rows *sql.Rows) error {
-		var sign int
-		var r CoverageRenewal
-		var status string
-		var submitted, decided sql.NullString
-		if err := rows.Scan(&sign, &r.CouncilID, &status, &submitted, &decided); err != nil {
+	if n.renw {
+		err := queryEach(ctx, cp, "DELETE FROM coverage_pending_renewals RETURNING sign, council_id, status, CAST(submitted_at AS TEXT), CAST(decided_at AS TEXT)", nil, func(rows *sql.Rows) error {
+			var sign int
+			var r CoverageRenewal
+			var status string
+			var submitted, decided sql.NullString
+			if err := rows.Scan(&sign, &r.CouncilID, &status, &submitted, &decided); err != nil {
+				return err
+			}
+			r.Status = domain.RenewalStatus(status)
+			var err error
+			if submitted.Valid {
+				if r.Submitted, err = s.storedDay(submitted.String); err != nil {
+					return err
+				}
+			}
+			if decided.Valid {
+				if r.Decided, err = s.storedDay(decided.String); err != nil {
+					return err
+				}
+			}
+			deltas.addRenewal(r, sign)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		r.Status = domain.RenewalStatus(status)
-		var err error
-		if submitted.Valid {
-			if r.Submitted, err = s.storedDay(submitted.String); err != nil {
-				return err
-			}
-		}
-		if decided.Valid {
-			if r.Decided, err = s.storedDay(decided.String); err != nil {
-				return err
-			}
-		}
-		deltas.addRenewal(r, sign)
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	if _, err := cp.ExecContext(ctx, "DELETE FROM coverage_pending_renewals"); err != nil {
-		return err
+	if err := deltas.appendTo(ctx, cp); err != nil {
+		return fmt.Errorf("append coverage deltas: %w", err)
 	}
-	if err := deltas.apply(ctx, cp); err != nil {
-		return fmt.Errorf("update coverage summary: %w", err)
-	}
-	_, err = cp.ExecContext(ctx, "UPDATE coverage_summary_state SET data_version = (SELECT version FROM report_data_version WHERE id = 1) WHERE id = 1")
-	return err
+	return nil
 }
 
-func insertDriverChanges(ctx context.Context, cp gorm.ConnPool, rows []driverChange) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	st, err := cp.PrepareContext(ctx, "INSERT INTO coverage_driver_changes (driver_id, day, council_id, licensed, aware, outstanding, ever_aware) VALUES (?, ?, ?, ?, ?, ?, ?)")
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, c := range rows {
-		if _, err := st.ExecContext(ctx, c.driver, DateOfDay(c.day).String(), c.cnl, c.delta[0], c.delta[1], c.delta[2], c.delta[3]); err != nil {
+// insertRows inserts rows of width columns into table, a few hundred to a statement.
+func insertRows(ctx context.Context, cp gorm.ConnPool, table, columns string, width int, rows [][]any) error {
+	const perStatement = 400
+	for chunk := range slices.Chunk(rows, perStatement) {
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
+		one := "(?" + strings.Repeat(", ?", width-1) + ")"
+		args := make([]any, 0, width*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
+			args = append(args, r...)
+		}
+		if _, err := cp.ExecContext(ctx, b.String(), args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func insertDriverChanges(ctx context.Context, cp gorm.ConnPool, rows []driverChange) error {
+	vals := make([][]any, len(rows))
+	for i, c := range rows {
+		vals[i] = []any{c.driver, DateOfDay(c.day).String(), c.cnl, c.delta[0], c.delta[1], c.delta[2], c.delta[3]}
+	}
+	return insertRows(ctx, cp, "coverage_driver_changes", "driver_id, day, council_id, licensed, aware, outstanding, ever_aware", 7, vals)
+}
+
+// appendTo appends the non-zero deltas, by day, to the delta tables: INSERTs only.
+func (d *coverageDeltas) appendTo(ctx context.Context, cp gorm.ConnPool) error {
+	var stock, flows, renewals [][]any
+	for k, v := range d.stock {
+		if *v != (stockDelta{}) {
+			stock = append(stock, []any{DateOfDay(k.day).String(), k.council, v[0], v[1], v[2], v[3]})
+		}
+	}
+	for k, n := range d.flows {
+		if n != 0 {
+			flows = append(flows, []any{DateOfDay(k.day).String(), k.council, k.kind, k.channel, k.leaflet, n})
+		}
+	}
+	for k, v := range d.renewal {
+		if *v != ([3]int{}) {
+			renewals = append(renewals, []any{DateOfDay(k.day).String(), k.council, v[0], v[1], v[2]})
+		}
+	}
+	if err := insertRows(ctx, cp, "coverage_stock_delta", "day, council_id, licensed, aware, outstanding, ever_aware", 6, stock); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, cp, "coverage_evidence_delta", "day, council_id, kind, channel, leaflet_id, n", 6, flows); err != nil {
+		return err
+	}
+	return insertRows(ctx, cp, "coverage_renewals_delta", "day, council_id, submitted, approved, refused", 5, renewals)
 }
 
 // apply adds the deltas to the summary tables at both grains, in key order (so that writers
@@ -613,7 +711,8 @@ func (s *Store) rebuildCoverage(ctx context.Context, cp gorm.ConnPool) (time.Dur
 	}
 	until := domain.InForceUntil(in.Leaflets)
 	rules := rulesFor(in, until)
-	for _, t := range []string{"coverage_driver_changes", "coverage_dirty_drivers", "coverage_pending_evidence", "coverage_pending_renewals", "coverage_rebuild_needed"} {
+	for _, t := range []string{"coverage_driver_changes", "coverage_dirty_drivers", "coverage_pending_evidence", "coverage_pending_renewals", "coverage_rebuild_needed",
+		"coverage_stock_delta", "coverage_evidence_delta", "coverage_renewals_delta"} {
 		if _, err := cp.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return 0, err
 		}
@@ -669,11 +768,7 @@ func (s *Store) rebuildCoverage(ctx context.Context, cp gorm.ConnPool) (time.Dur
 	if err := s.scanRenewals(ctx, cp, b.addRenewal); err != nil {
 		return 0, err
 	}
-	var version int64
-	if err := cp.QueryRowContext(ctx, "SELECT version FROM report_data_version WHERE id = 1").Scan(&version); err != nil {
-		return 0, err
-	}
-	if err := b.write(ctx, cp, version); err != nil {
+	if err := b.write(ctx, cp); err != nil {
 		return 0, fmt.Errorf("write coverage summary: %w", err)
 	}
 	return time.Since(start), nil
@@ -685,7 +780,7 @@ func (s *Store) rebuildCoverage(ctx context.Context, cp gorm.ConnPool) (time.Dur
 func (s *Store) updateBulkCoverage(ctx context.Context, cp gorm.ConnPool) error {
 	if s.dialect == dialectPostgres {
 		n, err := readCoverageNotes(ctx, cp)
-		if err != nil || !n.built || !n.rebuild && !n.pending {
+		if err != nil || !n.built || !n.rebuild && !n.pending() {
 			return err
 		}
 		if _, err := cp.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lockWrites); err != nil {
@@ -712,7 +807,7 @@ func (s *Store) VerifyCoverageSummary(ctx context.Context) ([]string, error) {
 		if n.rebuild {
 			diffs = append(diffs, "a full rebuild has been asked for and not done")
 		}
-		if n.pending {
+		if n.pending() {
 			diffs = append(diffs, "writes are noted that the summaries do not count yet")
 		}
 		b, err := s.buildSummary(ctx, snap)
@@ -721,6 +816,16 @@ func (s *Store) VerifyCoverageSummary(ctx context.Context) ([]string, error) {
 		}
 		want := b.cells()
 		got := map[string][]int{}
+		add := func(k string, vals []int) {
+			cur := got[k]
+			if cur == nil {
+				cur = make([]int, len(vals))
+				got[k] = cur
+			}
+			for i := range vals {
+				cur[i] += vals[i]
+			}
+		}
 		read := func(query, table string, keyCols, width int) error {
 			return queryEach(ctx, snap.cp, query, nil, func(rows *sql.Rows) error {
 				key := make([]string, keyCols)
@@ -735,9 +840,36 @@ func (s *Store) VerifyCoverageSummary(ctx context.Context) ([]string, error) {
 				if err := rows.Scan(dest...); err != nil {
 					return err
 				}
-				if !allZero(vals) {
-					got[table+" "+strings.Join(key, " ")] = vals
+				add(table+" "+strings.Join(key, " "), vals)
+				return nil
+			})
+		}
+		// A delta (by day) counts at both grains.
+		readDelta := func(query, table string, keyCols, width int) error {
+			return queryEach(ctx, snap.cp, query, nil, func(rows *sql.Rows) error {
+				var day string
+				key := make([]string, keyCols)
+				vals := make([]int, width)
+				dest := []any{&day}
+				for i := range key {
+					dest = append(dest, &key[i])
 				}
+				for i := range vals {
+					dest = append(dest, &vals[i])
+				}
+				if err := rows.Scan(dest...); err != nil {
+					return err
+				}
+				d, err := domain.ParseISODate(day)
+				if err != nil {
+					return err
+				}
+				rest := ""
+				if len(key) > 1 {
+					rest = " " + strings.Join(key[1:], " ")
+				}
+				add(fmt.Sprintf("%s d %s %s%s", table, key[0], d, rest), vals)
+				add(fmt.Sprintf("%s m %s %s%s", table, key[0], monthOf(d), rest), vals)
 				return nil
 			})
 		}
@@ -749,6 +881,20 @@ func (s *Store) VerifyCoverageSummary(ctx context.Context) ([]string, error) {
 		}
 		if err := read("SELECT grain, CAST(council_id AS TEXT), day, submitted, approved, refused FROM coverage_renewals", "renewals", 3, 3); err != nil {
 			return err
+		}
+		if err := readDelta("SELECT day, CAST(council_id AS TEXT), licensed, aware, outstanding, ever_aware FROM coverage_stock_delta", "stock", 1, 4); err != nil {
+			return err
+		}
+		if err := readDelta("SELECT day, CAST(council_id AS TEXT), kind, channel, CAST(leaflet_id AS TEXT), n FROM coverage_evidence_delta", "evidence", 4, 1); err != nil {
+			return err
+		}
+		if err := readDelta("SELECT day, CAST(council_id AS TEXT), submitted, approved, refused FROM coverage_renewals_delta", "renewals", 1, 3); err != nil {
+			return err
+		}
+		for k, v := range got {
+			if allZero(v) {
+				delete(got, k)
+			}
 		}
 		var keys []string
 		for k := range want {
@@ -822,4 +968,117 @@ func (b *summaryBuilder) cells() map[string][]int {
 		}
 	}
 	return out
+}
+
+// coverageFoldBatch is the most delta rows of each table one fold takes.
+const coverageFoldBatch = 20000
+
+// CoverageFoldAt is how many unfolded delta rows (of any one table) make a report fold them
+// before it reads.
+const CoverageFoldAt = 5000
+
+// lockFold (PostgreSQL): folds run one at a time; a fold finding another running leaves it be.
+const lockFold = 7216412
+
+// FoldCoverageDeltas moves unfolded deltas into the summaries, in one short transaction: it
+// deletes a batch of delta rows (DELETE ... RETURNING: exactly the rows it deletes are the rows
+// it adds) and adds them to the summary rows at both grains. A report sums summaries and deltas
+// in one snapshot, so it sees a fold whole or not at all. On PostgreSQL it takes the write lock
+// shared (as a driver's own write does: folds wait for exclusive writes, which may rebuild, and
+// run beside drivers' writes, which only append) and the fold lock, skipping when another fold
+// holds it. It says how many delta rows it folded.
+func (s *Store) FoldCoverageDeltas(ctx context.Context) (int, error) {
+	folded := 0
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		cp := s.rawPool(tx.Statement.ConnPool)
+		if s.dialect == dialectPostgres {
+			if _, err := cp.ExecContext(ctx, "SELECT pg_advisory_xact_lock_shared(?)", lockWrites); err != nil {
+				return err
+			}
+			var got bool
+			if err := cp.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock(?)", lockFold).Scan(&got); err != nil || !got {
+				return err
+			}
+		}
+		d := newCoverageDeltas()
+		take := func(table, cols string, scan func(*sql.Rows) error) error {
+			return queryEach(ctx, cp, "DELETE FROM "+table+" WHERE id IN (SELECT id FROM "+table+" ORDER BY id LIMIT ?) RETURNING "+cols,
+				[]any{coverageFoldBatch}, func(rows *sql.Rows) error {
+					folded++
+					return scan(rows)
+				})
+		}
+		day := func(text string) (int32, error) {
+			d, err := domain.ParseISODate(text)
+			return DayNumber(d), err
+		}
+		err := take("coverage_stock_delta", "day, council_id, licensed, aware, outstanding, ever_aware", func(rows *sql.Rows) error {
+			var c driverChange
+			var text string
+			if err := rows.Scan(&text, &c.cnl, &c.delta[0], &c.delta[1], &c.delta[2], &c.delta[3]); err != nil {
+				return err
+			}
+			var err error
+			c.day, err = day(text)
+			d.addStock(c, 1)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		err = take("coverage_evidence_delta", "day, council_id, kind, channel, leaflet_id, n", func(rows *sql.Rows) error {
+			var k flowKey
+			var text string
+			var n int
+			if err := rows.Scan(&text, &k.council, &k.kind, &k.channel, &k.leaflet, &n); err != nil {
+				return err
+			}
+			var err error
+			k.day, err = day(text)
+			d.flows[k] += n
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		err = take("coverage_renewals_delta", "day, council_id, submitted, approved, refused", func(rows *sql.Rows) error {
+			var text string
+			var cnl int64
+			var v [3]int
+			if err := rows.Scan(&text, &cnl, &v[0], &v[1], &v[2]); err != nil {
+				return err
+			}
+			dn, err := day(text)
+			k := stockKey{cnl, dn}
+			cur := d.renewal[k]
+			if cur == nil {
+				cur = &[3]int{}
+				d.renewal[k] = cur
+			}
+			for j := range v {
+				cur[j] += v[j]
+			}
+			return err
+		})
+		if err != nil || folded == 0 {
+			return err
+		}
+		return d.apply(ctx, cp)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("fold coverage deltas: %w", err)
+	}
+	s.coverage.folds.Add(int64(folded))
+	return folded, nil
+}
+
+// CoverageDeltasFolded is how many delta rows this Store's folds have moved into the summaries.
+func (s *Store) CoverageDeltasFolded() int64 { return s.coverage.folds.Load() }
+
+// unfoldedDeltas is the largest number of unfolded delta rows in any one delta table.
+func unfoldedDeltas(ctx context.Context, cp gorm.ConnPool) (int, error) {
+	var a, b, c int
+	err := cp.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM coverage_stock_delta), (SELECT COUNT(*) FROM coverage_evidence_delta),
+ (SELECT COUNT(*) FROM coverage_renewals_delta)`).Scan(&a, &b, &c)
+	return max(a, b, c), err
 }

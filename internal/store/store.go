@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -31,7 +30,7 @@ type Store struct {
 	dialect string
 	london  *time.Location // where report days and status dates are counted
 
-	coverageCatchUps atomic.Int64 // reports that found the coverage summaries not current
+	coverage coverageStats // counts of the coverage summaries' work (coverage_incremental.go)
 }
 
 // Dialects the store speaks; each has its own migrations under db/migrations/<dialect>.

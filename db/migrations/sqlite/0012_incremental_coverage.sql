@@ -108,6 +108,58 @@ BEGIN
         SELECT id FROM drivers WHERE council_id = NEW.id AND id NOT IN (SELECT driver_id FROM coverage_dirty_drivers);
 END;
 
+-- Deltas (appended, never updated). A writing transaction does not update the summary rows
+-- above, which every writer of a council on a day shares (on PostgreSQL each writer would hold
+-- their locks until it commits, and writers of a council would run one at a time): it appends
+-- what it changes, per day, to these tables. A report sums the summaries and the deltas in the
+-- same snapshot; a fold (store.FoldCoverageDeltas: from a goroutine of "serve", and from a report
+-- finding many) deletes deltas and adds them to the summaries in one short transaction.
+CREATE TABLE coverage_stock_delta (
+    id          INTEGER PRIMARY KEY,
+    day         TEXT NOT NULL,
+    council_id  INTEGER NOT NULL,
+    licensed    INTEGER NOT NULL,
+    aware       INTEGER NOT NULL,
+    outstanding INTEGER NOT NULL,
+    ever_aware  INTEGER NOT NULL
+);
+CREATE INDEX coverage_stock_delta_day ON coverage_stock_delta (day);
+CREATE TABLE coverage_evidence_delta (
+    id         INTEGER PRIMARY KEY,
+    day        TEXT NOT NULL,
+    council_id INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    channel    TEXT NOT NULL,
+    leaflet_id INTEGER NOT NULL,
+    n          INTEGER NOT NULL
+);
+CREATE INDEX coverage_evidence_delta_day ON coverage_evidence_delta (day);
+CREATE TABLE coverage_renewals_delta (
+    id         INTEGER PRIMARY KEY,
+    day        TEXT NOT NULL,
+    council_id INTEGER NOT NULL,
+    submitted  INTEGER NOT NULL,
+    approved   INTEGER NOT NULL,
+    refused    INTEGER NOT NULL
+);
+CREATE INDEX coverage_renewals_delta_day ON coverage_renewals_delta (day);
+
+-- The report data version (0004, 0011) told a report that the summaries were stale. They are
+-- now never stale, and the counter was one row every write updated: on PostgreSQL writers
+-- waited for each other on it until they committed. It goes, with its triggers.
+DROP TRIGGER report_version_evidence;
+DROP TRIGGER report_version_licence;
+DROP TRIGGER report_version_driver_insert;
+DROP TRIGGER report_version_driver_update;
+DROP TRIGGER report_version_renewal_insert;
+DROP TRIGGER report_version_renewal_update;
+DROP TRIGGER report_version_leaflet;
+DROP TRIGGER report_version_council;
+DROP TRIGGER report_version_status;
+DROP TRIGGER report_version_refresher;
+DROP TABLE report_data_version;
+ALTER TABLE coverage_summary_state DROP COLUMN data_version;
+
 -- The summaries so far have no per-driver contributions: they count as never built, and the
 -- next report (or "renewals coverage rebuild") builds them.
 DELETE FROM coverage_summary_state;
