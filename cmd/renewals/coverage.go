@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"time"
+
+	"github.com/herts-msp/taxi-renewals/internal/store"
 )
 
 // coverageCmd looks after the coverage report's summaries, which every write keeps up to date:
@@ -41,4 +45,24 @@ func coverageCmd(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fmt.Fprintln(stdout, "the coverage summaries equal a fresh build")
 	return nil
+}
+
+// coverageFoldEvery is how often "serve" folds the coverage deltas that writes append into the
+// summaries (store.FoldCoverageDeltas). Reports count unfolded deltas too; folding keeps them few.
+const coverageFoldEvery = 2 * time.Second
+
+// coverageFoldLoop folds the coverage deltas every interval until ctx ends.
+func coverageFoldLoop(ctx context.Context, st *store.Store, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := st.FoldCoverageDeltas(ctx); err != nil && ctx.Err() == nil {
+				log.Error("fold coverage deltas", "error", err.Error())
+			}
+		}
+	}
 }

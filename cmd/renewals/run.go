@@ -282,6 +282,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	outboxDone := make(chan struct{})
 	go func() { svc.RunOutbox(ctx, sender, 5*time.Second); close(outboxDone) }()
 	defer func() { <-outboxDone }() // the outbox worker stops cleanly with the server
+	foldsDone := make(chan struct{})
+	go func() { coverageFoldLoop(ctx, st, coverageFoldEvery, log); close(foldsDone) }()
+	defer func() { <-foldsDone }() // deltas not folded yet are counted by reports all the same
 	log.Info("listening", "url", cfg.BaseURL, "addr", cfg.Addr, "demo", cfg.Demo)
 	if err := srv.Serve(ctx, cfg.Addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -307,25 +307,25 @@ func readSums(ctx context.Context, cp gorm.ConnPool, councilIDs []int64, ranges 
 	}
 	err := query(stockPieces, "t.licensed, t.aware, t.outstanding, t.ever_aware", "SUM(licensed), SUM(aware), SUM(outstanding), SUM(ever_aware)",
 		"coverage_stock", "", "", func(rows *sql.Rows) error {
-		var l StockLevel
-		if err := rows.Scan(&l.Period, &l.CouncilID, &l.Licensed, &l.Aware, &l.Outstanding, &l.EverAware); err != nil {
-			return err
-		}
-		out.Stock = append(out.Stock, l)
-		return nil
-	})
+			var l StockLevel
+			if err := rows.Scan(&l.Period, &l.CouncilID, &l.Licensed, &l.Aware, &l.Outstanding, &l.EverAware); err != nil {
+				return err
+			}
+			out.Stock = append(out.Stock, l)
+			return nil
+		})
 	if err != nil {
 		return err
 	}
 	err = query(flowPieces, "t.kind, t.channel, t.leaflet_id, t.n", "kind, channel, leaflet_id, SUM(n)", "coverage_evidence",
 		", kind, channel, leaflet_id", " HAVING SUM(n) <> 0", func(rows *sql.Rows) error {
-		var c EvidenceCount
-		if err := rows.Scan(&c.Period, &c.CouncilID, &c.Kind, &c.Channel, &c.LeafletID, &c.N); err != nil {
-			return err
-		}
-		out.Evidence = append(out.Evidence, c)
-		return nil
-	})
+			var c EvidenceCount
+			if err := rows.Scan(&c.Period, &c.CouncilID, &c.Kind, &c.Channel, &c.LeafletID, &c.N); err != nil {
+				return err
+			}
+			out.Evidence = append(out.Evidence, c)
+			return nil
+		})
 	if err != nil {
 		return err
 	}

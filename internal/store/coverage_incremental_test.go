@@ -2,9 +2,14 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/herts-msp/taxi-renewals/internal/domain"
 	"github.com/herts-msp/taxi-renewals/internal/store"
@@ -30,9 +35,23 @@ func TestCoverageKeptUpByEachWrite(t *testing.T) {
 		if len(diffs) > 0 {
 			t.Errorf("after %s the summaries differ from a fresh build:\n%s", step, strings.Join(diffs, "\n"))
 		}
+		before, err := st.CoverageSums(ctx, nil, ranges)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Folded into the summaries, the deltas count the same.
+		if _, err := st.FoldCoverageDeltas(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if diffs, err := st.VerifyCoverageSummary(ctx); err != nil || len(diffs) > 0 {
+			t.Errorf("after %s and a fold the summaries differ from a fresh build (%v):\n%s", step, err, strings.Join(diffs, "\n"))
+		}
 		s, err := st.CoverageSums(ctx, nil, ranges)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if diff := cmp.Diff(before, s); diff != "" {
+			t.Errorf("after %s a fold changed the report -before +after\n%s", step, diff)
 		}
 		if s.Rebuilt != 0 || st.CoverageCatchUps() != 1 {
 			t.Errorf("after %s a report caught up the summaries (%v; %d catch-ups)", step, s.Rebuilt, st.CoverageCatchUps())
@@ -157,4 +176,210 @@ func TestCoverageKeptUpByEachWrite(t *testing.T) {
 		}
 		check([]string{"a minor version", "a version requiring re-acknowledgement"}[i])
 	}
+}
+
+// TestCoverageFoldsUnderConcurrentWrites: drivers' journeys (issue, acknowledgement, renewal
+// sent), folds (two at a time), a full rebuild and reports all run side by side. Every report
+// is exact: it counts at least every write finished before it began and at most every write
+// begun before it ended (a fold seen half, or a delta counted in both the summaries and the
+// deltas, or lost, would break that). At the end the summaries, folded and not, equal a fresh
+// build, and a report counts every write.
+func TestCoverageFoldsUnderConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, _ := newStore(t)
+	ranges := []store.DayRange{{From: domain.Date{Year: 2020, Month: 1, Day: 1}, To: domain.Date{Year: 2031, Month: 1, Day: 1}}}
+	v1, err := st.PublishLeaflet(ctx, domain.LeafletVersion{Audience: domain.AudienceDriver, Version: "1.0", Title: "Leaflet", Content: "# Leaflet\n",
+		ContentSHA256: "h1", RequiresReack: true, PublishedAt: now.Add(-400 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, perWriter = 6, 8
+	var drivers []domain.Driver
+	for i, slug := range []string{"stevenage", "watford", "dacorum"} {
+		c, err := st.CouncilBySlug(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var batch []domain.Driver
+		for j := range writers * perWriter / 3 {
+			n := fmt.Sprintf("FOLD%d-%02d", i, j)
+			batch = append(batch, domain.Driver{CouncilID: c.ID, LicenceNumber: n, GivenNames: "Ada", FamilyName: "King",
+				DateOfBirth: domain.Date{Year: 1980, Month: 1, Day: 1}, Email: strings.ToLower(n) + "@example.org",
+				LicenceStart: domain.Date{Year: 2024, Month: 1, Day: 1}, LicenceExpiry: domain.Date{Year: 2027, Month: 12, Day: 31}, Status: "active"})
+		}
+		if err := st.UpsertDrivers(ctx, batch, now); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range batch {
+			got, err := st.DriverByLicence(ctx, c.ID, d.LicenceNumber)
+			if err != nil {
+				t.Fatal(err)
+			}
+			drivers = append(drivers, got)
+		}
+	}
+	if s, err := st.CoverageSums(ctx, nil, ranges); err != nil || s.Rebuilt == 0 {
+		t.Fatalf("first report: rebuilt %v, %v", s.Rebuilt, err)
+	}
+	// Writes of each kind begun and finished.
+	var begun, done [3]atomic.Int64 // issues, acknowledgements, renewals sent
+	totals := func(s store.CoverageSums) [3]int64 {
+		var out [3]int64
+		for _, e := range s.Evidence {
+			switch domain.EvidenceKind(e.Kind) {
+			case domain.KindIssue:
+				out[0] += int64(e.N)
+			case domain.KindAcknowledgement:
+				out[1] += int64(e.N)
+			}
+		}
+		for _, r := range s.Renewals {
+			out[2] += int64(r.Submitted)
+		}
+		return out
+	}
+	var writing sync.WaitGroup
+	errs := make(chan error, 100)
+	step := func(kind int, fn func() error) {
+		begun[kind].Add(1)
+		if err := fn(); err != nil {
+			errs <- err
+			return
+		}
+		done[kind].Add(1)
+	}
+	for w := range writers {
+		writing.Add(1)
+		go func() {
+			defer writing.Done()
+			for _, d := range drivers[w*perWriter : (w+1)*perWriter] {
+				if _, err := st.StartRenewal(ctx, d, now); err != nil {
+					errs <- err
+					return
+				}
+				step(0, func() error { _, _, err := st.IssueOnline(ctx, d, now); return err })
+				if _, err := st.UpdateDraft(ctx, d.ID, now, func(a *domain.Answers) { a.QuizPassedLeafletID = v1.ID }); err != nil {
+					errs <- err
+					return
+				}
+				step(1, func() error { _, err := st.AcknowledgeOnline(ctx, d, v1.ID, now); return err })
+				completeDraft(t, st, d)
+				step(2, func() error {
+					_, err := st.SubmitRenewal(ctx, d.ID, now, "FOLD-"+d.LicenceNumber, false, store.OutboxMessage{})
+					return err
+				})
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	var others sync.WaitGroup
+	var folded, reports atomic.Int64
+	for range 2 {
+		others.Add(1)
+		go func() {
+			defer others.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n, err := st.FoldCoverageDeltas(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				folded.Add(int64(n))
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	var bad []string
+	var badMu sync.Mutex
+	for range 2 {
+		others.Add(1)
+		go func() {
+			defer others.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var lo, hi [3]int64
+				for k := range lo {
+					lo[k] = done[k].Load()
+				}
+				s, err := st.CoverageSums(ctx, nil, ranges)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for k := range hi {
+					hi[k] = begun[k].Load()
+				}
+				reports.Add(1)
+				got := totals(s)
+				for k := range got {
+					if got[k] < lo[k] || got[k] > hi[k] {
+						badMu.Lock()
+						bad = append(bad, fmt.Sprintf("%s: report counts %d, writes finished before it %d, begun before it ended %d",
+							[]string{"issues", "acknowledgements", "renewals sent"}[k], got[k], lo[k], hi[k]))
+						badMu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	others.Add(1)
+	go func() { // one rebuild in the middle of it all
+		defer others.Done()
+		for done[1].Load() < writers*perWriter/3 {
+			time.Sleep(time.Millisecond)
+		}
+		if _, err := st.RebuildCoverageSummary(ctx); err != nil {
+			errs <- err
+		}
+	}()
+	writing.Wait()
+	close(stop)
+	others.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i, b := range bad {
+		if i == 20 {
+			t.Errorf("... and %d more", len(bad)-i)
+			break
+		}
+		t.Error(b)
+	}
+	t.Logf("%d reports and %d delta rows folded during %d journeys", reports.Load(), folded.Load(), len(drivers))
+	if folded.Load() == 0 || reports.Load() < 10 {
+		t.Errorf("tested too little: %d delta rows folded, %d reports", folded.Load(), reports.Load())
+	}
+	check := func(when string) {
+		t.Helper()
+		diffs, err := st.VerifyCoverageSummary(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(diffs) > 0 {
+			t.Errorf("%s the summaries differ from a fresh build:\n%s", when, strings.Join(diffs, "\n"))
+		}
+		s, err := st.CoverageSums(ctx, nil, ranges)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := totals(s), [3]int64{int64(len(drivers)), int64(len(drivers)), int64(len(drivers))}; got != want {
+			t.Errorf("%s a report counts %v (issues, acknowledgements, renewals sent), want %v", when, got, want)
+		}
+	}
+	check("at the end")
+	if _, err := st.FoldCoverageDeltas(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after a last fold")
 }
