@@ -18,23 +18,35 @@ import (
 
 // Incremental coverage summaries (migration 0012). The triggers note, in each writing
 // transaction, the drivers, evidence records and renewals it touched (coverage_dirty_drivers,
-// coverage_pending_evidence, coverage_pending_renewals). Before the store's write transactions
-// commit (transaction, driverTransaction, BulkLoad) updateCoverage takes those notes and brings
-// the summaries up to date for them:
-//   - a touched driver's old contribution to coverage_stock (kept in coverage_driver_changes) is
-//     taken away and their new one, from domain.CoverageRules.StateChanges, added;
+// coverage_pending_evidence, coverage_pending_renewals: rows of that transaction's own). Before
+// the store's write transactions commit (transaction, driverTransaction, BulkLoad)
+// updateCoverage takes those notes and works out how the summaries change for them:
+//   - a touched driver's old contribution to coverage_stock (kept in coverage_driver_changes, the
+//     driver's own rows) is taken away and their new one, from domain.CoverageRules.StateChanges,
+//     added;
 //   - a new issue or acknowledgement of a driver leaflet version adds one to its coverage_evidence
 //     cell, and the first void of one takes one away;
 //   - a renewal change takes its old values away from coverage_renewals and adds its new ones.
+//
+// It does not update the summary rows, which every writer of a council on a day shares (on
+// PostgreSQL a writer holds the locks of the rows it updated until it commits, so writers of a
+// council would run one after another): it appends the changes, by day, to the delta tables
+// (coverage_stock_delta, coverage_evidence_delta, coverage_renewals_delta; INSERT only). A report
+// sums summaries and deltas in one statement per table, in one read snapshot (readSums). A fold
+// (FoldCoverageDeltas: every few seconds from "serve", and from a report finding more than
+// CoverageFoldAt) deletes deltas and adds them to the summaries in one short transaction.
 //
 // A write that reaches every driver (a driver leaflet version requiring re-acknowledgement) asks
 // for a full rebuild (coverage_rebuild_needed); the store's exclusive write transactions
 // (transaction, BulkLoad: officer and admin writes, bulk loads) do it before they commit. The
 // driver's own journey (driverTransaction) never rebuilds: it writes nothing that needs one.
+// A council's refresher interval change recomputes the council's drivers, in the admin's
+// (exclusive) transaction.
 //
-// The summaries are current when coverage_summary_state has its row and no note is left. When
-// they have never been built (a new database, or just migrated) nothing is noted down to be
-// applied: the notes wait for the first build, which clears them.
+// The summaries are current when coverage_summary_state has its row (written by a build, and
+// by nothing else) and no rebuild is asked for. When they have never been built (a new
+// database, or just migrated) nothing is counted: the notes wait for the first build, which
+// clears them.
 
 // coverageChunk is how many drivers are read and recomputed at a time.
 const coverageChunk = 500

@@ -1,6 +1,6 @@
 -- Incremental coverage summaries (issue 11, item 4). See the SQLite migration for the design:
--- the triggers note, in the writing transaction, what it touched, and the store brings the
--- summaries up to date for it before the transaction commits.
+-- the triggers note, in the writing transaction, what it touched, and the store appends how the
+-- summaries change for it to the delta tables before the transaction commits.
 
 CREATE TABLE coverage_driver_changes (
     driver_id   BIGINT NOT NULL,

@@ -2,12 +2,12 @@
 -- rather than INSERT OR IGNORE: an outer statement's conflict clause would override the trigger's.)
 --
 -- Until now the first report after any write rebuilt every summary from the raw tables. From
--- this migration on, every write transaction of the store brings the summaries up to date for
--- what it wrote, before it commits: the triggers below note, in the writing transaction, which
--- drivers, evidence records and renewals it touched, and the store (internal/store/
--- coverage_incremental.go) takes those notes, recomputes the drivers' contributions by the rules
--- of domain/coverage.go, applies the differences to the summaries and clears the notes. The
--- summaries are current when coverage_summary_state has its row and no note is left.
+-- this migration on, every write transaction of the store counts what it wrote before it
+-- commits: the triggers below note, in the writing transaction, which drivers, evidence records
+-- and renewals it touched, and the store (internal/store/coverage_incremental.go) takes those
+-- notes, recomputes the drivers' contributions by the rules of domain/coverage.go, appends the
+-- differences to the delta tables below and clears the notes. Reports add the deltas to the
+-- summaries; folds move them in.
 
 -- Each driver's contribution to coverage_stock: the days their state changes and by how much
 -- (+1/-1/0 per figure), in the council they were in. Updating a driver takes these away from
