@@ -129,8 +129,10 @@ func TestBenchDataCoverageEqualsNaive(t *testing.T) {
 
 // BenchmarkCoverageAfterWrite is the first report after a write: each iteration makes one write
 // a report counts (by turns a register correction of a driver's expiry and an officer's record
-// of an issue), untimed, then times the report. The summaries are kept up to date by the write
-// itself, so the report rebuilds nothing (checked). write-ms is the mean time of the writes.
+// of an issue), untimed, then times the report. The write itself appends its deltas, so the
+// report rebuilds nothing (checked) and sums the summaries and the deltas not folded yet (none
+// are folded here). write-ms is the mean time of the writes; coverage-stmts/write the statements
+// each ran to count itself for the summaries.
 func BenchmarkCoverageAfterWrite(b *testing.B) {
 	st := benchStore(b)
 	q := query36Months(b, st)
@@ -139,6 +141,7 @@ func BenchmarkCoverageAfterWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	catchUps := st.CoverageCatchUps()
+	writes0, stmts0 := st.CoverageWriteStatements()
 	versions, err := st.LeafletVersions(ctx, domain.AudienceDriver)
 	if err != nil || len(versions) == 0 {
 		b.Fatalf("driver leaflet versions: %v, %v", versions, err)
@@ -182,4 +185,6 @@ func BenchmarkCoverageAfterWrite(b *testing.B) {
 		b.Fatalf("%d reports after writes had to catch the summaries up", n-catchUps)
 	}
 	b.ReportMetric(float64(writes.Microseconds())/1000/float64(max(i, 1)), "write-ms")
+	w, n := st.CoverageWriteStatements()
+	b.ReportMetric(float64(n-stmts0)/float64(max(w-writes0, 1)), "coverage-stmts/write")
 }
