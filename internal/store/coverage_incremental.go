@@ -207,87 +207,74 @@ func (d *coverageDeltas) addRenewal(r CoverageRenewal, sign int) {
 }
 
 // driverHistories reads the histories of the drivers whose ids satisfy cond (on a column named
-// by its argument), on one connection, one query after another. Each driver's Records are their
-// non-voided issues and acknowledgements of driver leaflet versions; record, when set, is also
-// called for each of those records, voided or not.
+// by its argument), in one statement (a write counting itself runs this: on PostgreSQL each
+// statement is a round trip). Each driver's Records are their non-voided issues and
+// acknowledgements of driver leaflet versions; record, when set, is also called for each of
+// those records, voided or not.
 func (s *Store) driverHistories(ctx context.Context, cp gorm.ConnPool, until map[int64]domain.Date, cond func(col string) string, args []any,
 	record func(*CoverageRecord)) ([]CoverageDriver, error) {
 	var drivers []CoverageDriver
 	at := map[int64]int{}
-	err := queryEach(ctx, cp, "SELECT id, council_id FROM drivers WHERE "+cond("id")+" ORDER BY id", args, func(rows *sql.Rows) error {
-		var d CoverageDriver
-		if err := rows.Scan(&d.ID, &d.CouncilID); err != nil {
+	var recs []CoverageRecord
+	voided := map[int64]bool{}
+	// part, driver, row id, four texts, council, leaflet, voids: drivers (0), licence periods (1),
+	// statuses (2), evidence (3), each in id order within the driver.
+	const null = "CAST(NULL AS BIGINT)"
+	query := "SELECT 0, id, id, '', '', '', '', council_id, " + null + ", " + null + " FROM drivers WHERE " + cond("id") +
+		" UNION ALL SELECT 1, driver_id, id, licence_start, licence_expiry, '', '', " + null + ", " + null + ", " + null + " FROM licence_periods WHERE " + cond("driver_id") +
+		" UNION ALL SELECT 2, driver_id, id, status, effective_from, '', '', " + null + ", " + null + ", " + null + " FROM licence_statuses WHERE " + cond("driver_id") +
+		" UNION ALL SELECT 3, driver_id, id, kind, channel, CAST(occurred_at AS TEXT), '', council_id, leaflet_id, voids_id FROM evidence WHERE " + cond("driver_id") +
+		" ORDER BY 1, 2, 3"
+	all := make([]any, 0, 4*len(args))
+	for range 4 {
+		all = append(all, args...)
+	}
+	err := queryEach(ctx, cp, query, all, func(rows *sql.Rows) error {
+		var part int
+		var driver, id int64
+		var t1, t2, t3, t4 string
+		var council, leaflet, voids sql.NullInt64
+		if err := rows.Scan(&part, &driver, &id, &t1, &t2, &t3, &t4, &council, &leaflet, &voids); err != nil {
 			return err
 		}
-		at[d.ID] = len(drivers)
-		drivers = append(drivers, d)
-		return nil
+		i, known := at[driver]
+		var err error
+		switch part {
+		case 0:
+			at[driver] = len(drivers)
+			drivers = append(drivers, CoverageDriver{ID: driver, CouncilID: council.Int64})
+		case 1:
+			var r domain.LicenceRecord
+			if r.Start, err = domain.ParseISODate(t1); err == nil {
+				r.Expiry, err = domain.ParseISODate(t2)
+			}
+			if known && err == nil {
+				drivers[i].History.Licences = append(drivers[i].History.Licences, r)
+			}
+		case 2:
+			r := domain.StatusRecord{Status: t1}
+			r.From, err = domain.ParseISODate(t2)
+			if known && err == nil {
+				drivers[i].History.Statuses = append(drivers[i].History.Statuses, r)
+			}
+		case 3:
+			if voids.Valid {
+				voided[voids.Int64] = true
+			}
+			if t1 != string(domain.KindIssue) && t1 != string(domain.KindAcknowledgement) {
+				return nil
+			}
+			if _, driverLeaflet := until[leaflet.Int64]; !driverLeaflet {
+				return nil
+			}
+			r := CoverageRecord{ID: id, DriverID: driver, CouncilID: council.Int64, Kind: t1, Channel: t2, LeafletID: leaflet.Int64}
+			r.Day, err = s.storedDay(t3)
+			recs = append(recs, r)
+		}
+		return err
 	})
 	if err != nil || len(drivers) == 0 {
 		return drivers, err
-	}
-	err = queryEach(ctx, cp, "SELECT driver_id, licence_start, licence_expiry FROM licence_periods WHERE "+cond("driver_id")+" ORDER BY driver_id, id", args, func(rows *sql.Rows) error {
-		var id int64
-		var a, b string
-		if err := rows.Scan(&id, &a, &b); err != nil {
-			return err
-		}
-		var r domain.LicenceRecord
-		var err error
-		if r.Start, err = domain.ParseISODate(a); err == nil {
-			r.Expiry, err = domain.ParseISODate(b)
-		}
-		if i, ok := at[id]; ok && err == nil {
-			drivers[i].History.Licences = append(drivers[i].History.Licences, r)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = queryEach(ctx, cp, "SELECT driver_id, status, effective_from FROM licence_statuses WHERE "+cond("driver_id")+" ORDER BY driver_id, id", args, func(rows *sql.Rows) error {
-		var id int64
-		var r domain.StatusRecord
-		var from string
-		if err := rows.Scan(&id, &r.Status, &from); err != nil {
-			return err
-		}
-		var err error
-		r.From, err = domain.ParseISODate(from)
-		if i, ok := at[id]; ok && err == nil {
-			drivers[i].History.Statuses = append(drivers[i].History.Statuses, r)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	var recs []CoverageRecord
-	voided := map[int64]bool{}
-	err = queryEach(ctx, cp, `SELECT id, driver_id, council_id, kind, channel, leaflet_id, CAST(occurred_at AS TEXT), voids_id FROM evidence
-WHERE `+cond("driver_id")+" ORDER BY driver_id, id", args, func(rows *sql.Rows) error {
-		var r CoverageRecord
-		var occurred string
-		var voids sql.NullInt64
-		if err := rows.Scan(&r.ID, &r.DriverID, &r.CouncilID, &r.Kind, &r.Channel, &r.LeafletID, &occurred, &voids); err != nil {
-			return err
-		}
-		if voids.Valid {
-			voided[voids.Int64] = true
-		}
-		if r.Kind != string(domain.KindIssue) && r.Kind != string(domain.KindAcknowledgement) {
-			return nil
-		}
-		if _, driverLeaflet := until[r.LeafletID]; !driverLeaflet {
-			return nil
-		}
-		var err error
-		r.Day, err = s.storedDay(occurred)
-		recs = append(recs, r)
-		return err
-	})
-	if err != nil {
-		return nil, err
 	}
 	for i := range recs {
 		r := &recs[i]
