@@ -867,6 +867,10 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	codes := testdb.Raw(t, dbPath)
 	codes.SetMaxOpenConns(4)
 
+	// Build the coverage summaries before the load, so every write during it keeps them up in
+	// its own transaction (a database whose summaries were never built leaves that to its first
+	// report); `coverage verify` at the end compares them with a fresh build.
+	cli("coverage", "rebuild")
 	srv := &crashServer{t: t, ctx: ctx, bin: bin, dbPath: dbPath, addr: freeAddr(t), log: &syncBuffer{},
 		env: []string{"RENEWALS_PAY_BASE_URL=" + stubURL}}
 	srv.start()
@@ -1410,6 +1414,9 @@ killing:
 		}
 	}
 	auditOut := cli("audit", "verify")
+	// The coverage summaries, kept up by every write in its own transaction through the kills,
+	// equal a fresh build (cli fails the test if verify exits non-zero).
+	coverageOut := cli("coverage", "verify")
 
 	for _, f := range tally.failures {
 		t.Errorf("client saw: %s", f)
@@ -1443,8 +1450,8 @@ killing:
 	if testdb.Postgres() {
 		integrity = "foreign keys checked by PostgreSQL at every write"
 	}
-	t.Logf("database: %d acknowledgements, %d renewals submitted, %d evidence rows; %s; %s",
-		len(acked), len(submitted), count(`SELECT COUNT(*) FROM evidence`), integrity, strings.TrimSpace(auditOut))
+	t.Logf("database: %d acknowledgements, %d renewals submitted, %d evidence rows; %s; %s; %s",
+		len(acked), len(submitted), count(`SELECT COUNT(*) FROM evidence`), integrity, strings.TrimSpace(auditOut), strings.TrimSpace(coverageOut))
 	t.Logf("documents: %d photo uploads answered 303 (%d drivers); %d documents stored, %d of them replaced by a later upload; "+
 		"%d sent renewals checked: %d required documents present, whole and hashing to their sha256 (drafts' photos included); problems: %d",
 		tally.uploaded.Load(), len(tally.uploads), count(`SELECT COUNT(*) FROM documents`), count(`SELECT COUNT(*) FROM documents WHERE status = 'replaced'`),

@@ -47,6 +47,7 @@ commands:
   report --period 2026-10 [--out DIR]         write each council's coverage report (HTML, CSV) and email it
   version                                     the build: module version, VCS revision and time, Go version
   seed --synthetic --drivers N                build a synthetic three-year history (reports, benchmarks)
+  coverage rebuild | verify                   rebuild the coverage summaries / compare them with a fresh build
   backup FILE                                 a consistent copy of the live SQLite database
   purge [--years 6] [--apply]                 remove personal data past retention (dry run without --apply)
   council list | set-contact --council SLUG [--email E] [--phone P] [--public-email E] [--web URL]
@@ -102,6 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = purgeCmd(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		err = seedCmd(ctx, rest, getenv, stdout, stderr)
+	case "coverage":
+		err = coverageCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -294,6 +297,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		close(outboxDone)
 	}()
 	defer func() { <-outboxDone }()
+	foldsDone := make(chan struct{})
+	go func() { coverageFoldLoop(ctx, st, coverageFoldEvery, log); close(foldsDone) }()
+	defer func() { <-foldsDone }() // deltas not folded yet are counted by reports all the same
 	log.Info("listening", "url", cfg.BaseURL, "addr", cfg.Addr, "demo", cfg.Demo)
 	if err := srv.Serve(ctx, cfg.Addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

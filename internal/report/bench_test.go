@@ -126,3 +126,65 @@ func TestBenchDataCoverageEqualsNaive(t *testing.T) {
 		t.Errorf("expected 36 rows with licensed and aware drivers, got %d rows", len(got.Rows))
 	}
 }
+
+// BenchmarkCoverageAfterWrite is the first report after a write: each iteration makes one write
+// a report counts (by turns a register correction of a driver's expiry and an officer's record
+// of an issue), untimed, then times the report. The write itself appends its deltas, so the
+// report rebuilds nothing (checked) and sums the summaries and the deltas not folded yet (none
+// are folded here). write-ms is the mean time of the writes; coverage-stmts/write the statements
+// each ran to count itself for the summaries.
+func BenchmarkCoverageAfterWrite(b *testing.B) {
+	st := benchStore(b)
+	q := query36Months(b, st)
+	ctx := context.Background()
+	if _, err := Coverage(ctx, st, q); err != nil { // builds the summaries if they never were
+		b.Fatal(err)
+	}
+	catchUps := st.CoverageCatchUps()
+	writes0, stmts0 := st.CoverageWriteStatements()
+	versions, err := st.LeafletVersions(ctx, domain.AudienceDriver)
+	if err != nil || len(versions) == 0 {
+		b.Fatalf("driver leaflet versions: %v, %v", versions, err)
+	}
+	var maxID int64
+	err = st.ReadQuery(ctx, "SELECT MAX(id) FROM drivers", nil, func(scan func(...any) error) error { return scan(&maxID) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	audit := domain.AuditEntry{At: now, Actor: "bench", Action: "bench", Detail: map[string]any{}}
+	var writes time.Duration
+	i := 0
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		start := time.Now()
+		d, err := st.DriverByID(ctx, 1+int64(i*7919)%maxID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i%2 == 0 {
+			d.LicenceExpiry = d.LicenceExpiry.AddDays(-30)
+			err = st.UpsertDrivers(ctx, []domain.Driver{d}, now)
+		} else {
+			_, err = st.RecordStaffEvidence(ctx, domain.Evidence{Kind: domain.KindIssue, DriverID: d.ID, CouncilID: d.CouncilID,
+				LeafletID: versions[len(versions)-1].ID, Channel: domain.ChannelPost, OccurredAt: now, RecordedAt: now, ActorKind: domain.ActorStaff}, audit)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		writes += time.Since(start)
+		b.StartTimer()
+		if _, err := Coverage(ctx, st, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n := st.CoverageCatchUps(); n != catchUps {
+		b.Fatalf("%d reports after writes had to catch the summaries up", n-catchUps)
+	}
+	b.ReportMetric(float64(writes.Microseconds())/1000/float64(max(i, 1)), "write-ms")
+	w, n := st.CoverageWriteStatements()
+	b.ReportMetric(float64(n-stmts0)/float64(max(w-writes0, 1)), "coverage-stmts/write")
+}

@@ -317,8 +317,9 @@ func (p *plan) blank() [][]Figures {
 //
 // It adds up summaries kept by the store (per council and day: changes in the licensed, aware,
 // ever aware and outstanding counts, worked out by the rules in domain/coverage.go, and counts
-// of evidence and renewals), which the store rebuilds from the raw tables whenever anything they
-// depend on has changed, so the report always equals Naive.
+// of evidence and renewals), which every write the report counts keeps up to date in its own
+// transaction (store: coverage_incremental.go), so the report always equals Naive and never
+// waits for a rebuild.
 func Coverage(ctx context.Context, st *store.Store, q Query) (Report, error) {
 	p, err := newPlan(ctx, st, q)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -521,7 +522,9 @@ func randomWrites(t *testing.T, ctx context.Context, st *store.Store, rng *rand.
 // after random writes to each (register corrections shortening and extending licences, dated
 // status changes, refresher intervals, evidence and voids, new versions), the fast report equals
 // the naive one — every figure, drivers_ever_aware included — for many random queries, made on a
-// random day so that many rows are unfinished (to date).
+// random day so that many rows are unfinished (to date). The summaries are kept up to date by the
+// writes themselves: no report after the first rebuilds or catches up anything, and after each
+// round they equal a fresh build (VerifyCoverageSummary).
 func TestCoverageEqualsNaive(t *testing.T) {
 	t.Parallel()
 	const (
@@ -596,6 +599,14 @@ func TestCoverageEqualsNaive(t *testing.T) {
 						toDate.Add(1)
 					}
 				}
+				if diffs, err := st.VerifyCoverageSummary(ctx); err != nil || len(diffs) > 0 {
+					t.Fatalf("round %d: summaries differ from a fresh build (%v):\n%s", round, err, strings.Join(diffs, "\n"))
+				}
+			}
+			// Only the first report built the summaries (the generator's bulk load had none to
+			// keep up to date); every later one, many right after writes, found them current.
+			if n := st.CoverageCatchUps(); n != 1 {
+				t.Errorf("%d reports had to bring the summaries up to date, want 1 (the first)", n)
 			}
 		})
 	}

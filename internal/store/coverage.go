@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -62,64 +61,97 @@ type CoverageSums struct {
 
 // CoverageSums reads the summaries for the councils (all when empty) and ranges.
 //
-// Freshness: every write a report depends on moves report_data_version (triggers, migration
-// 0004); the summaries record the version they were built from. The version and the summaries are
-// read in one read snapshot, so a report never mixes versions. When they are current (the usual
-// case) nothing else happens and no lock is taken. When they are not, the summaries are rebuilt
-// from the raw tables in that same snapshot (without holding the write lock, so renewals and
-// evidence can still be written meanwhile), then written and read back in one short write
-// transaction, unless another report has meanwhile written summaries of a newer version, which
-// are read instead. Either way the sums include every write committed before the call began.
+// Freshness: every write transaction of the store appends what it changed to the deltas before
+// it commits (coverage_incremental.go), so a report reads summaries and deltas, in one read
+// snapshot, and nothing else happens: no lock is taken and nothing is rebuilt. When it finds
+// more than CoverageFoldAt unfolded delta rows it folds them first (FoldCoverageDeltas), so that
+// reading stays quick when no "serve" folds them. Only when the summaries are not current (never
+// built: a new or just-migrated database; a rebuild asked for by a write that could not do it)
+// are they first rebuilt, in a write transaction of the store, and read in it; Rebuilt then says
+// how long that took, and CoverageCatchUps counts it.
 func (s *Store) CoverageSums(ctx context.Context, councilIDs []int64, ranges []DayRange) (CoverageSums, error) {
 	var out CoverageSums
 	if len(ranges) == 0 {
 		return out, nil
 	}
-	var b *summaryBuilder
-	var version int64
-	start := time.Now()
-	err := s.readSnapshot(ctx, func(snap snapshot) error {
-		cp := snap.cp
-		stale, v, err := summaryStale(ctx, cp)
-		if err != nil || !stale {
-			if err == nil {
-				err = readSums(ctx, cp, councilIDs, ranges, &out)
+	for attempt := 0; ; attempt++ {
+		current, fold := false, false
+		err := s.readSnapshot(ctx, func(snap snapshot) error {
+			n, err := readCoverageNotes(ctx, snap.cp)
+			if err != nil || !n.current() {
+				return err
 			}
+			current = true
+			if attempt == 0 {
+				unfolded, err := unfoldedDeltas(ctx, snap.cp)
+				if fold = unfolded > CoverageFoldAt; err != nil || fold {
+					return err
+				}
+			}
+			return readSums(ctx, snap.cp, councilIDs, ranges, &out)
+		})
+		if err != nil {
+			return out, err
+		}
+		if !current {
+			break
+		}
+		if !fold {
+			return out, nil
+		}
+		for {
+			n, err := s.FoldCoverageDeltas(ctx)
+			if err != nil {
+				return out, err
+			}
+			if n < coverageFoldBatch {
+				break
+			}
+		}
+	}
+	start := time.Now()
+	s.coverage.catchUps.Add(1)
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		cp := s.rawPool(tx.Statement.ConnPool)
+		if err := s.catchUpCoverage(ctx, cp); err != nil {
 			return err
 		}
-		version = v
-		b, err = s.buildSummary(ctx, snap)
-		return err
-	})
-	if err != nil || b == nil {
-		return out, err
-	}
-	err = s.writeSummary(ctx, b, version, func(cp gorm.ConnPool) error {
 		return readSums(ctx, cp, councilIDs, ranges, &out)
 	})
 	out.Rebuilt = time.Since(start)
 	return out, err
 }
 
-// RebuildCoverageSummary rebuilds the summaries whether or not they are current, and says how long
-// it took.
+// catchUpCoverage makes the summaries current in the write transaction cp: builds them when they
+// have never been built or a rebuild was asked for, otherwise applies the notes.
+func (s *Store) catchUpCoverage(ctx context.Context, cp gorm.ConnPool) error {
+	n, err := readCoverageNotes(ctx, cp)
+	switch {
+	case err != nil:
+		return err
+	case !n.built || n.rebuild:
+		_, err = s.rebuildCoverage(ctx, cp)
+		return err
+	case n.pending():
+		return s.applyCoverageNotes(ctx, cp, n)
+	}
+	return nil
+}
+
+// CoverageCatchUps is how many reports of this Store found the summaries not current and had to
+// bring them up to date first.
+func (s *Store) CoverageCatchUps() int64 { return s.coverage.catchUps.Load() }
+
+// RebuildCoverageSummary rebuilds the summaries (and every driver's contribution) from the raw
+// tables whether or not they are current, in one write transaction, and says how long it took.
 func (s *Store) RebuildCoverageSummary(ctx context.Context) (time.Duration, error) {
-	start := time.Now()
-	var b *summaryBuilder
-	var version int64
-	err := s.readSnapshot(ctx, func(snap snapshot) error {
+	var took time.Duration
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		var err error
-		if _, version, err = summaryStale(ctx, snap.cp); err != nil {
-			return err
-		}
-		b, err = s.buildSummary(ctx, snap)
+		took, err = s.rebuildCoverage(ctx, s.rawPool(tx.Statement.ConnPool))
 		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	err = s.writeSummary(ctx, b, version, nil)
-	return time.Since(start), err
+	return took, err
 }
 
 // snapshot is one consistent view of the database, for reading only. The coverage sweep reads
@@ -179,52 +211,6 @@ func (s *Store) readSnapshot(ctx context.Context, fn func(snapshot) error) error
 		snap.streams[i] = s.rawPool(conns[i%n])
 	}
 	return fn(snap)
-}
-
-// writeSummary stores what b added up for version, unless summaries of that version or a newer
-// one are already stored, then calls then (when set) in the same transaction.
-func (s *Store) writeSummary(ctx context.Context, b *summaryBuilder, version int64, then func(gorm.ConnPool) error) error {
-	// Only this writes the summaries, so on PostgreSQL it need not wait for the store's other
-	// writers: rebuilds take turns on a lock of their own, so two rebuilds of the same version do
-	// not both insert. (SQLite's BEGIN IMMEDIATE makes every writer take turns anyway.)
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		cp := s.rawPool(tx.Statement.ConnPool)
-		if s.dialect == dialectPostgres {
-			if _, err := cp.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", lockSummaries); err != nil {
-				return err
-			}
-		}
-		var built int64
-		err := cp.QueryRowContext(ctx, "SELECT data_version FROM coverage_summary_state WHERE id = 1").Scan(&built)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if errors.Is(err, sql.ErrNoRows) || built < version {
-			if err := b.write(ctx, cp, version); err != nil {
-				return fmt.Errorf("write coverage summary: %w", err)
-			}
-		}
-		if then != nil {
-			return then(cp)
-		}
-		return nil
-	})
-}
-
-func summaryStale(ctx context.Context, cp gorm.ConnPool) (bool, int64, error) {
-	var version int64
-	if err := cp.QueryRowContext(ctx, "SELECT version FROM report_data_version WHERE id = 1").Scan(&version); err != nil {
-		return false, 0, err
-	}
-	var built int64
-	err := cp.QueryRowContext(ctx, "SELECT data_version FROM coverage_summary_state WHERE id = 1").Scan(&built)
-	if errors.Is(err, sql.ErrNoRows) {
-		return true, version, nil
-	}
-	if err != nil {
-		return false, 0, err
-	}
-	return built != version, version, nil
 }
 
 func inList(column string, ids []int64) (string, []any) {
@@ -293,12 +279,21 @@ func readSums(ctx context.Context, cp gorm.ConnPool, councilIDs []int64, ranges 
 		stockPieces = append(stockPieces, splitRange(i, domain.Date{Year: stockEpochYear, Month: time.January, Day: 1}, r.To)...)
 		flowPieces = append(flowPieces, splitRange(i, r.From, r.To)...)
 	}
-	query := func(ps []piece, sel, table, group string, scan func(*sql.Rows) error) error {
+	// One statement per table sums its summary rows and its unfolded deltas (coverage_*_delta,
+	// by day: a delta's day falls in exactly one piece of each range), so it sees a fold whole or
+	// not at all whatever the isolation level. A delta can bring an evidence cell to 0 (a void):
+	// such a cell is left out, as a fresh build would not have it.
+	query := func(ps []piece, cols, sums, table, group, having string, scan func(*sql.Rows) error) error {
 		cte, args := piecesCTE(ps)
 		cond, cargs := inList("t.council_id", councilIDs)
-		rows, err := cp.QueryContext(ctx, cte+"SELECT p.idx, t.council_id, "+sel+" FROM pieces p JOIN "+table+
-			" t ON t.grain = p.grain AND t.day >= p.from_day AND t.day < p.to_day WHERE 1 = 1"+cond+
-			" GROUP BY p.idx, t.council_id"+group, append(args, cargs...)...)
+		args = append(append(args, cargs...), cargs...)
+		q := cte + "SELECT idx, council_id, " + sums + " FROM (" +
+			"SELECT p.idx, t.council_id, " + cols + " FROM pieces p JOIN " + table +
+			" t ON t.grain = p.grain AND t.day >= p.from_day AND t.day < p.to_day WHERE 1 = 1" + cond +
+			" UNION ALL SELECT p.idx, t.council_id, " + cols + " FROM pieces p JOIN " + table +
+			"_delta t ON t.day >= p.from_day AND t.day < p.to_day WHERE 1 = 1" + cond +
+			") u GROUP BY idx, council_id" + group + having
+		rows, err := cp.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -310,29 +305,31 @@ func readSums(ctx context.Context, cp gorm.ConnPool, councilIDs []int64, ranges 
 		}
 		return rows.Err()
 	}
-	err := query(stockPieces, "SUM(t.licensed), SUM(t.aware), SUM(t.outstanding), SUM(t.ever_aware)", "coverage_stock", "", func(rows *sql.Rows) error {
-		var l StockLevel
-		if err := rows.Scan(&l.Period, &l.CouncilID, &l.Licensed, &l.Aware, &l.Outstanding, &l.EverAware); err != nil {
-			return err
-		}
-		out.Stock = append(out.Stock, l)
-		return nil
-	})
+	err := query(stockPieces, "t.licensed, t.aware, t.outstanding, t.ever_aware", "SUM(licensed), SUM(aware), SUM(outstanding), SUM(ever_aware)",
+		"coverage_stock", "", "", func(rows *sql.Rows) error {
+			var l StockLevel
+			if err := rows.Scan(&l.Period, &l.CouncilID, &l.Licensed, &l.Aware, &l.Outstanding, &l.EverAware); err != nil {
+				return err
+			}
+			out.Stock = append(out.Stock, l)
+			return nil
+		})
 	if err != nil {
 		return err
 	}
-	err = query(flowPieces, "t.kind, t.channel, t.leaflet_id, SUM(t.n)", "coverage_evidence", ", t.kind, t.channel, t.leaflet_id", func(rows *sql.Rows) error {
-		var c EvidenceCount
-		if err := rows.Scan(&c.Period, &c.CouncilID, &c.Kind, &c.Channel, &c.LeafletID, &c.N); err != nil {
-			return err
-		}
-		out.Evidence = append(out.Evidence, c)
-		return nil
-	})
+	err = query(flowPieces, "t.kind, t.channel, t.leaflet_id, t.n", "kind, channel, leaflet_id, SUM(n)", "coverage_evidence",
+		", kind, channel, leaflet_id", " HAVING SUM(n) <> 0", func(rows *sql.Rows) error {
+			var c EvidenceCount
+			if err := rows.Scan(&c.Period, &c.CouncilID, &c.Kind, &c.Channel, &c.LeafletID, &c.N); err != nil {
+				return err
+			}
+			out.Evidence = append(out.Evidence, c)
+			return nil
+		})
 	if err != nil {
 		return err
 	}
-	return query(flowPieces, "SUM(t.submitted), SUM(t.approved), SUM(t.refused)", "coverage_renewals", "", func(rows *sql.Rows) error {
+	return query(flowPieces, "t.submitted, t.approved, t.refused", "SUM(submitted), SUM(approved), SUM(refused)", "coverage_renewals", "", "", func(rows *sql.Rows) error {
 		var c RenewalCount
 		if err := rows.Scan(&c.Period, &c.CouncilID, &c.Submitted, &c.Approved, &c.Refused); err != nil {
 			return err
@@ -437,7 +434,7 @@ func (b *summaryBuilder) addRenewal(r CoverageRenewal) error {
 }
 
 // write replaces the summaries with what the builder added up, at both grains.
-func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool, version int64) error {
+func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool) error {
 	for _, t := range []string{"coverage_stock", "coverage_evidence", "coverage_renewals", "coverage_summary_state"} {
 		if _, err := cp.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return err
@@ -536,7 +533,7 @@ func (b *summaryBuilder) write(ctx context.Context, cp gorm.ConnPool, version in
 	if err != nil {
 		return err
 	}
-	_, err = cp.ExecContext(ctx, "INSERT INTO coverage_summary_state (id, data_version, built_at) VALUES (1, ?, ?)", version, time.Now().UTC())
+	_, err = cp.ExecContext(ctx, "INSERT INTO coverage_summary_state (id, built_at) VALUES (1, ?)", time.Now().UTC())
 	return err
 }
 
@@ -565,7 +562,9 @@ func (b *Bulk) QueryRow(ctx context.Context, query string, args ...any) *sql.Row
 	return b.conn.QueryRowContext(ctx, query, args...)
 }
 
-// BulkLoad runs fn in one transaction on the raw connection: everything or nothing.
+// BulkLoad runs fn in one transaction on the raw connection: everything or nothing. Before it
+// commits, the coverage summaries are brought up to date with what it loaded, as after any
+// write transaction of the store (on PostgreSQL after taking the store's write lock).
 func (s *Store) BulkLoad(ctx context.Context, fn func(*Bulk) error) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
@@ -582,6 +581,10 @@ func (s *Store) BulkLoad(ctx context.Context, fn func(*Bulk) error) error {
 		}
 	}()
 	if err := fn(b); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := s.updateBulkCoverage(ctx, b.conn); err != nil {
 		tx.Rollback()
 		return err
 	}

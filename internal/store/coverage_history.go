@@ -102,39 +102,32 @@ func (h *historyReader) rules(council int64) domain.CoverageRules {
 
 func (s *Store) coverageInputs(ctx context.Context, cp gorm.ConnPool) (CoverageInputs, error) {
 	in := CoverageInputs{Refresher: map[int64]int{}}
-	rows, err := cp.QueryContext(ctx, "SELECT id, requires_reack, CAST(published_at AS TEXT) FROM leaflets WHERE audience = 'driver' ORDER BY id")
+	// One statement (a round trip on PostgreSQL; writes run this to count themselves): the driver
+	// leaflet versions in id order, then each council's refresher interval.
+	rows, err := cp.QueryContext(ctx, `SELECT 0, id, CASE WHEN requires_reack THEN 1 ELSE 0 END, CAST(published_at AS TEXT) FROM leaflets WHERE audience = 'driver'
+UNION ALL SELECT 1, id, refresher_years, '' FROM councils ORDER BY 1, 2`)
 	if err != nil {
 		return in, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var l domain.LeafletDay
+		var part, n int
+		var id int64
 		var at string
-		if err := rows.Scan(&l.ID, &l.RequiresReack, &at); err != nil {
+		if err := rows.Scan(&part, &id, &n, &at); err != nil {
 			return in, err
 		}
+		if part == 1 {
+			in.Refresher[id] = n
+			continue
+		}
+		l := domain.LeafletDay{ID: id, RequiresReack: n == 1}
 		if l.Published, err = s.storedDay(at); err != nil {
 			return in, err
 		}
 		in.Leaflets = append(in.Leaflets, l)
 	}
-	if err := rows.Err(); err != nil {
-		return in, err
-	}
-	crows, err := cp.QueryContext(ctx, "SELECT id, refresher_years FROM councils")
-	if err != nil {
-		return in, err
-	}
-	defer crows.Close()
-	for crows.Next() {
-		var id int64
-		var n int
-		if err := crows.Scan(&id, &n); err != nil {
-			return in, err
-		}
-		in.Refresher[id] = n
-	}
-	return in, crows.Err()
+	return in, rows.Err()
 }
 
 // storedDay is the London day of a timestamp as the database gives it as text.

@@ -30,6 +30,8 @@ type Store struct {
 	plain   *gorm.DB // the same connections without prepared statements: migrations (many statements in one)
 	dialect string
 	london  *time.Location // where report days and status dates are counted
+
+	coverage coverageStats // counts of the coverage summaries' work (coverage_incremental.go)
 }
 
 // Dialects the store speaks; each has its own migrations under db/migrations/<dialect>.
@@ -319,9 +321,8 @@ func Rebind(query string) string {
 
 // Advisory lock keys (PostgreSQL): one per kind of writer that must take turns.
 const (
-	lockWrites    = 7216408 // store write transactions (shared by one driver's own, see driverTransaction)
-	lockSummaries = 7216410 // coverage summary rebuilds
-	lockDriver    = 7216411 // with the driver's id: one driver's own write transactions
+	lockWrites = 7216408 // store write transactions (shared by one driver's own, see driverTransaction)
+	lockDriver = 7216411 // with the driver's id: one driver's own write transactions
 )
 
 // transaction runs fn as one write transaction, one at a time. SQLite's BEGIN IMMEDIATE runs write
@@ -331,11 +332,21 @@ const (
 // one after another, and READ COMMITTED then sees every earlier commit. Page reads, sessions,
 // rate-limit counters and the outbox claim are single statements outside these and run side by
 // side on every instance.
+//
+// Before it commits, the coverage summaries are brought up to date with what it wrote
+// (updateCoverage), rebuilt in full if a write asked for that (a leaflet version requiring
+// re-acknowledgement).
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.transactionOn(ctx, s.db, fn)
+	return s.transactionOn(ctx, s.db, func(tx *gorm.DB) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return s.updateCoverage(ctx, s.rawPool(tx.Statement.ConnPool), true)
+	})
 }
 
-// transactionOn is transaction on db (s.db, or s.plain for migrations).
+// transactionOn is transaction on db (s.db, or s.plain for migrations) without the coverage
+// update (migrations may run before the tables it reads exist).
 func (s *Store) transactionOn(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
 	fn, committing := watchCommit(fn)
 	if s.dialect != dialectPostgres {
@@ -356,8 +367,17 @@ func (s *Store) transactionOn(ctx context.Context, db *gorm.DB, fn func(tx *gorm
 // by side, one driver's steps still run one at a time, and every other write transaction (which
 // takes the write lock exclusively: an officer's decision, a register import) still runs alone.
 // Locks are always taken in that order, so they cannot deadlock.
+//
+// Before it commits, the coverage summaries are brought up to date for the driver's writes
+// (updateCoverage; never a full rebuild).
 func (s *Store) driverTransaction(ctx context.Context, driverID int64, fn func(tx *gorm.DB) error) error {
-	fn, committing := watchCommit(fn)
+	body := fn
+	fn, committing := watchCommit(func(tx *gorm.DB) error {
+		if err := body(tx); err != nil {
+			return err
+		}
+		return s.updateCoverage(ctx, s.rawPool(tx.Statement.ConnPool), false)
+	})
 	if s.dialect != dialectPostgres {
 		return committing(s.db.WithContext(ctx).Transaction(fn))
 	}
