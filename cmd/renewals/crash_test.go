@@ -208,6 +208,9 @@ type crashTally struct {
 	// paidAtProvider and unpaidAtProvider count the payments completed at the provider, taken
 	// and not taken: the load goes on until it has some of each.
 	paidAtProvider, unpaidAtProvider atomic.Int64
+	// paidThenKilled counts drivers who paid and saw the server killed before they came back:
+	// the load goes on until it has one (the case rule 8 is most about).
+	paidThenKilled atomic.Int64
 }
 
 // crashPayment is one payment taken (or not) at the provider by a driver of the crash test.
@@ -635,6 +638,9 @@ func (j *crashJourney) payAndSend(ctx context.Context) (bool, error) {
 		for j.srv.kills.Load() == cp.completedGen && ctx.Err() == nil {
 			time.Sleep(50 * time.Millisecond)
 		}
+		if ctx.Err() == nil && j.d.pay.outcome() == paystub.OutcomePay {
+			j.tally.paidThenKilled.Add(1)
+		}
 		if ctx.Err() == nil {
 			wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			waitReady(wctx, j.b.base, nil)
@@ -901,7 +907,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for srv.kills.Load() < crashMinKills || tally.driversDone.Load() < crashMinFinished ||
-			tally.paidAtProvider.Load() < 3 || tally.unpaidAtProvider.Load() < 1 {
+			tally.paidAtProvider.Load() < 3 || tally.unpaidAtProvider.Load() < 1 || tally.paidThenKilled.Load() < 1 {
 			select {
 			case <-loadCtx.Done():
 				return
