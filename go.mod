@@ -1,6 +1,6 @@
 module github.com/herts-msp/taxi-renewals
 
-go 1.26.10
+go 1.26.8
 
 require (
 	github.com/chromedp/cdproto v0.160.1
@@ -11,7 +11,7 @@ require (
 	github.com/labstack/echo/v4 v4.16.5
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/prometheus/client_golang v1.25.0
-	github.com/wneessen/go-mail v0.8.2
+	github.com/wneessen/go-mail v0.7.2
 	github.com/xuri/excelize/v2 v2.11.1
 	golang.org/x/crypto v0.59.0
 	golang.org/x/text v0.44.0
